@@ -1,0 +1,51 @@
+"""POST /api/v1/render: a stateless preview of a form (nothing is stored or numbered)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from service.api.body import json_body
+from service.decisions import InvalidDecision, parse_decision, schema_violations
+from service.rendering import Renderer
+from service.vocabulary import Form, Language
+
+bp = Blueprint("render", __name__)
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def parse_request(payload: Any) -> tuple[Form, Language, str, Any]:
+    """The envelope `{form, language, format, decision}`: checked, then the decision parsed."""
+    violations = schema_violations("request", payload)
+    if violations:
+        raise InvalidDecision(violations)
+    form = Form(payload["form"])
+    language: Language = payload["language"]
+    clock = current_app.extensions["qujat.clock"]
+    decision = parse_decision(form, payload["decision"], clock=clock, base="/decision")
+    return form, language, payload.get("format", "pdf"), decision
+
+
+def renderer() -> Renderer:
+    found: Renderer = current_app.extensions["qujat.renderer"]
+    return found
+
+
+@bp.post("/api/v1/render")
+def render() -> Response:
+    form, language, fmt, decision = parse_request(json_body())
+    if fmt == "docx":
+        content = renderer().render_docx(form, language, decision)
+    else:
+        content = renderer().render_pdf(form, language, decision)
+    response = Response(content, mimetype=MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{form.value}.{language}.{fmt}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

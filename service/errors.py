@@ -1,0 +1,125 @@
+"""One error shape for the whole API: RFC 9457 problem details (application/problem+json).
+
+Domain code raises its own exceptions (InvalidDecision, …); this module is the one place that
+maps them to HTTP statuses. Every problem lists `errors: [{pointer, code, reason}]` so a caller
+learns which field is wrong and why, in Kazakh, Russian or English (Accept-Language).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from service.decisions import InvalidDecision, Violation
+from service.messages import MESSAGE_LANGUAGES, MessageLanguage, message
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://qujat.kz/problems/"
+
+_TITLES: dict[int, str] = {
+    400: "Malformed request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid decision",
+    429: "Too many requests",
+    500: "Internal error",
+}
+
+
+class Problem(Exception):
+    """An error meant for the API caller; `slug` names the problem type."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        violations: Iterable[Violation] = (),
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.violations = tuple(violations)
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def response_language() -> MessageLanguage:
+    best = request.accept_languages.best_match(MESSAGE_LANGUAGES, default="en")
+    return best if best in MESSAGE_LANGUAGES else "en"  # type: ignore[return-value]
+
+
+def problem_response(problem: Problem) -> Response:
+    language = response_language()
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + problem.slug,
+        "title": _TITLES.get(problem.status, "Error"),
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.path,
+        **problem.extra,
+    }
+    if problem.violations:
+        body["errors"] = [
+            {
+                "pointer": v.pointer,
+                "code": v.code,
+                "reason": message(v.code, language, dict(v.params)),
+            }
+            for v in problem.violations
+        ]
+    response = Response(json.dumps(body, ensure_ascii=False), problem.status, mimetype=PROBLEM_JSON)
+    response.headers["Content-Language"] = language
+    for name, value in problem.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def single(status: int, slug: str, code: str, pointer: str = "", **params: object) -> Problem:
+    """A problem with one violation whose text comes from the message catalogue."""
+    return Problem(status, slug, message(code, "en", params), [Violation(pointer, code, params)])
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(error: Problem) -> Response:
+        return problem_response(error)
+
+    @app.errorhandler(InvalidDecision)
+    def _invalid(error: InvalidDecision) -> Response:
+        return problem_response(
+            Problem(
+                422,
+                "invalid-decision",
+                "The decision breaks its schema or the act's rules.",
+                error.violations,
+            )
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            return problem_response(single(413, "too-large", "too_large", "", limit=limit))
+        response = problem_response(Problem(status, "http-" + str(status), error.description or ""))
+        allowed = getattr(error, "valid_methods", None)
+        if status == 405 and allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        app.logger.exception("unhandled error", exc_info=error)
+        return problem_response(Problem(500, "internal", "The server failed; nothing was stored."))

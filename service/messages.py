@@ -1,0 +1,184 @@
+"""Error texts in Kazakh, Russian and English, by code.
+
+Every violation a caller can get has a stable `code`; the text is chosen by language at the
+edge. `{placeholders}` are filled from the violation's parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+MessageLanguage = Literal["kk", "ru", "en"]
+MESSAGE_LANGUAGES: tuple[MessageLanguage, ...] = ("kk", "ru", "en")
+
+_MESSAGES: dict[str, dict[MessageLanguage, str]] = {
+    # shape of the request
+    "required": {
+        "kk": "Міндетті «{field}» өрісі жоқ.",
+        "ru": "Отсутствует обязательное поле «{field}».",
+        "en": "The required field '{field}' is missing.",
+    },
+    "unknown_field": {
+        "kk": "«{field}» өрісі бұл нысанда жоқ.",
+        "ru": "Поле «{field}» не предусмотрено этой формой.",
+        "en": "The field '{field}' is not part of this form.",
+    },
+    "type": {
+        "kk": "Мән түрі қате: {expected} күтілген.",
+        "ru": "Неверный тип значения: ожидается {expected}.",
+        "en": "Wrong type: expected {expected}.",
+    },
+    "enum": {
+        "kk": "Рұқсат етілмеген мән; мүмкін мәндер: {allowed}.",
+        "ru": "Недопустимое значение; допустимые значения: {allowed}.",
+        "en": "Value not allowed; allowed values: {allowed}.",
+    },
+    "too_short": {
+        "kk": "Мән тым қысқа немесе бос.",
+        "ru": "Значение слишком короткое или пустое.",
+        "en": "The value is too short or empty.",
+    },
+    "too_long": {
+        "kk": "Мән тым ұзын (ең көбі {limit}).",
+        "ru": "Значение слишком длинное (не более {limit}).",
+        "en": "The value is too long (at most {limit}).",
+    },
+    "bad_text": {
+        "kk": "Мәтінде басқару таңбалары бар немесе ол бос.",
+        "ru": "Текст пуст или содержит управляющие символы.",
+        "en": "The text is blank or contains control characters.",
+    },
+    "bad_format": {
+        "kk": "Мән пішімі қате: {expected} күтілген.",
+        "ru": "Неверный формат значения: ожидается {expected}.",
+        "en": "Wrong format: expected {expected}.",
+    },
+    "bad_date": {
+        "kk": "Күнтізбеде мұндай күн жоқ немесе пішімі ЖЖЖЖ-АА-КК емес.",
+        "ru": "Такой даты нет в календаре или формат не ГГГГ-ММ-ДД.",
+        "en": "Not a real calendar date in the form YYYY-MM-DD.",
+    },
+    "bad_datetime": {
+        "kk": "Уақыт ISO 8601 пішімінде, уақыт белдеуімен берілуі керек.",
+        "ru": "Время должно быть в формате ISO 8601 с часовым поясом.",
+        "en": "A time must be ISO 8601 with its UTC offset.",
+    },
+    "invalid": {
+        "kk": "Мән жарамсыз.",
+        "ru": "Недопустимое значение.",
+        "en": "Invalid value.",
+    },
+    # identifiers
+    "iin_checksum": {
+        "kk": "ЖСН бақылау саны сәйкес келмейді.",
+        "ru": "Контрольный разряд ИИН не сходится.",
+        "en": "The IIN's check digit is wrong.",
+    },
+    # the act's rules
+    "future_date": {
+        "kk": "Бұл күн болашақта болуы мүмкін емес.",
+        "ru": "Эта дата не может быть в будущем.",
+        "en": "This date cannot be in the future.",
+    },
+    "date_order": {
+        "kk": "Бұл күн {other} күнінен ерте болмауы керек.",
+        "ru": "Эта дата не может быть раньше даты «{other}».",
+        "en": "This date cannot be earlier than '{other}'.",
+    },
+    "reason_required": {
+        "kk": "«Сәйкес келмейді» шешімі үшін себебі көрсетілуі керек.",
+        "ru": "Для решения «не соответствует» нужно указать причину.",
+        "en": "A reason is required when the decision is 'does not correspond'.",
+    },
+    "awarded_must_equal_declared": {
+        "kk": "Шешім «мәлімделген санатқа сәйкес келеді»: берілген санат мәлімделген санатқа тең болуы керек.",
+        "ru": "Решение «соответствует заявляемой»: присвоенная категория должна совпадать с заявляемой.",
+        "en": "Outcome 'corresponds to the declared category': the awarded category must equal the declared one.",
+    },
+    "awarded_must_equal_current": {
+        "kk": "Берілген санат қолданыстағы санатқа тең болуы керек.",
+        "ru": "Присвоенная категория должна совпадать с действующей.",
+        "en": "The awarded category must equal the current one.",
+    },
+    "awarded_must_be_below_current": {
+        "kk": "Берілген санат қолданыстағы санаттан төмен болуы керек.",
+        "ru": "Присвоенная категория должна быть ниже действующей.",
+        "en": "The awarded category must be below the current one.",
+    },
+    "awarded_must_be_below_declared": {
+        "kk": "Берілген санат мәлімделген санаттан төмен және сол сатыда болуы керек.",
+        "ru": "Присвоенная категория должна быть ниже заявляемой и на той же лестнице.",
+        "en": "The awarded category must be below the declared one, on the same ladder.",
+    },
+    "awarded_required": {
+        "kk": "Бұл шешім үшін берілген санат көрсетілуі керек.",
+        "ru": "Для этого решения нужно указать присвоенную категорию.",
+        "en": "This outcome needs the awarded category.",
+    },
+    "awarded_not_allowed": {
+        "kk": "Бұл шешім кезінде жаңа санат берілмейді.",
+        "ru": "При этом решении категория не присваивается.",
+        "en": "No category is awarded with this outcome.",
+    },
+    "current_required": {
+        "kk": "Бұл шешім үшін қолданыстағы санат көрсетілуі керек.",
+        "ru": "Для этого решения нужно указать действующую категорию.",
+        "en": "This outcome needs the current category.",
+    },
+    "declared_below_current": {
+        "kk": "Мәлімделген санат қолданыстағы санаттан төмен болмауы керек.",
+        "ru": "Заявляемая категория не может быть ниже действующей.",
+        "en": "The declared category cannot be below the current one.",
+    },
+    "declared_not_above_current": {
+        "kk": "Бұл шешім үшін мәлімделген санат қолданыстағы санаттан жоғары болуы керек.",
+        "ru": "Для этого решения заявляемая категория должна быть выше действующей.",
+        "en": "For this outcome the declared category must be above the current one.",
+    },
+    "ladder_mismatch": {
+        "kk": "Басшы мен орынбасар санаттары араласпауы керек.",
+        "ru": "Категории руководителя и заместителя не смешиваются.",
+        "en": "Head and deputy categories cannot be mixed.",
+    },
+    "validity_mismatch": {
+        "kk": "Жарамдылық мерзімі актіге сәйкес емес: {expected} болуы керек.",
+        "ru": "Срок действия не соответствует акту: должен быть {expected}.",
+        "en": "The validity does not follow the act: it must be {expected}.",
+    },
+    "duplicate_person": {
+        "kk": "Бұл адам хаттамада бұрын кездескен (№ {first} жол).",
+        "ru": "Этот человек уже есть в протоколе (строка № {first}).",
+        "en": "This person already appears in the protocol (row {first}).",
+    },
+    "duplicate_member": {
+        "kk": "Бұл адам комиссия құрамында бірнеше рет көрсетілген.",
+        "ru": "Этот человек указан в составе комиссии несколько раз.",
+        "en": "This person is listed in the commission more than once.",
+    },
+    # the HTTP edge
+    "malformed_json": {
+        "kk": "Сұрау денесі дұрыс JSON емес: {detail}",
+        "ru": "Тело запроса не является корректным JSON: {detail}",
+        "en": "The request body is not valid JSON: {detail}",
+    },
+    "unsupported_media_type": {
+        "kk": "Content-Type application/json болуы керек.",
+        "ru": "Content-Type должен быть application/json.",
+        "en": "Content-Type must be application/json.",
+    },
+    "too_large": {
+        "kk": "Сұрау тым үлкен (ең көбі {limit} байт).",
+        "ru": "Запрос слишком большой (не более {limit} байт).",
+        "en": "The request is too large (at most {limit} bytes).",
+    },
+}
+
+
+def message(code: str, language: MessageLanguage, params: dict[str, object] | None = None) -> str:
+    """The text for `code` in `language`, with its parameters filled in."""
+    template = _MESSAGES[code][language]
+    return template.format(**params) if params else template
+
+
+def known_codes() -> frozenset[str]:
+    return frozenset(_MESSAGES)
