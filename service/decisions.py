@@ -481,7 +481,7 @@ def _head_outcome_rules(row: HeadRow | HeadsExtract, at: str) -> Iterator[Violat
                 yield Violation(f"{at}/awarded_category", "awarded_not_allowed")
 
 
-def _not_future(value: dt.date | dt.datetime, now: dt.datetime, at: str) -> Iterator[Violation]:
+def not_in_future(value: dt.date | dt.datetime, now: dt.datetime, at: str) -> Iterator[Violation]:
     late = value > now if isinstance(value, dt.datetime) else value > now.astimezone(ALMATY).date()
     if late:
         yield Violation(at, "future_date")
@@ -515,11 +515,11 @@ def rule_violations(decision: Decision, now: dt.datetime, base: str = "") -> Ite
     match decision:
         case Certificate():
             d = decision
-            yield from _not_future(
+            yield from not_in_future(
                 d.commission_decision_date, now, f"{base}/commission_decision_date"
             )
-            yield from _not_future(d.order.date, now, f"{base}/order/date")
-            yield from _not_future(d.issue_date, now, f"{base}/issue_date")
+            yield from not_in_future(d.order.date, now, f"{base}/order/date")
+            yield from not_in_future(d.issue_date, now, f"{base}/issue_date")
             yield from _not_before(
                 d.order.date,
                 d.commission_decision_date,
@@ -533,7 +533,7 @@ def rule_violations(decision: Decision, now: dt.datetime, base: str = "") -> Ite
                     f"{base}/valid_until", "validity_mismatch", {"expected": expected.isoformat()}
                 )
         case Protocol() | HeadsProtocol():
-            yield from _not_future(decision.session.date, now, f"{base}/session/date")
+            yield from not_in_future(decision.session.date, now, f"{base}/session/date")
             yield from _commission_rules(decision.commission, f"{base}/commission")
             yield from _unique_people(
                 [r.person for r in decision.rows],
@@ -546,16 +546,16 @@ def rule_violations(decision: Decision, now: dt.datetime, base: str = "") -> Ite
                 else:
                     yield from _head_outcome_rules(row, f"{base}/rows/{i}")
         case Extract():
-            yield from _not_future(decision.session.date, now, f"{base}/session/date")
+            yield from not_in_future(decision.session.date, now, f"{base}/session/date")
             yield from _teacher_outcome_rules(decision, base)
         case HeadsExtract():
-            yield from _not_future(decision.session.date, now, f"{base}/session/date")
+            yield from not_in_future(decision.session.date, now, f"{base}/session/date")
             yield from _head_outcome_rules(decision, base)
         case Acceptance() | Refusal():
-            yield from _not_future(decision.sent_at, now, f"{base}/sent_at")
+            yield from not_in_future(decision.sent_at, now, f"{base}/sent_at")
             received = decision.application_received_at
             if received is not None:
-                yield from _not_future(received, now, f"{base}/application_received_at")
+                yield from not_in_future(received, now, f"{base}/application_received_at")
                 if decision.sent_at < received:
                     yield Violation(
                         f"{base}/sent_at", "date_order", {"other": "application_received_at"}

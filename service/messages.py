@@ -155,6 +155,52 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Этот человек указан в составе комиссии несколько раз.",
         "en": "This person is listed in the commission more than once.",
     },
+    # commissions and sessions (p. 15-18)
+    "members_even": {
+        "kk": "Комиссия мүшелерінің саны тақ болуы керек (қазір {count}).",
+        "ru": "Число членов комиссии должно быть нечётным (сейчас {count}).",
+        "en": "A commission has an odd number of members (now {count}).",
+    },
+    "chair_count": {
+        "kk": "Мүшелердің ішінен дәл бір төраға көрсетілуі керек (қазір {count}).",
+        "ru": "Среди членов должен быть ровно один председатель (сейчас {count}).",
+        "en": "Exactly one member must be the chair (now {count}).",
+    },
+    "secretary_is_member": {
+        "kk": "Хатшы комиссия мүшесі болмайды және дауыс бермейді.",
+        "ru": "Секретарь не является членом комиссии и не голосует.",
+        "en": "The secretary is not a member and does not vote.",
+    },
+    "term_mismatch": {
+        "kk": "Комиссияның өкілеттік мерзімі бұйрықтан бастап бір жыл: {expected}.",
+        "ru": "Срок полномочий комиссии — один год с даты приказа: {expected}.",
+        "en": "A commission's term is one year from its order: {expected}.",
+    },
+    "outside_term": {
+        "kk": "Отырыс комиссияның өкілеттік мерзімінен тыс ({start} – {end}).",
+        "ru": "Заседание вне срока полномочий комиссии ({start} – {end}).",
+        "en": "The session is outside the commission's term ({start} – {end}).",
+    },
+    "not_a_member": {
+        "kk": "Бұл адам комиссия мүшесі емес.",
+        "ru": "Этот человек не является членом комиссии.",
+        "en": "This person is not a member of the commission.",
+    },
+    "chair_absent": {
+        "kk": "Комиссия төрағасы отырысқа қатысуы керек.",
+        "ru": "Председатель комиссии должен присутствовать на заседании.",
+        "en": "The chair must be present at the session.",
+    },
+    "no_quorum": {
+        "kk": "Кворум жоқ: {present} мүше қатысты, кемінде {needed} керек (үштен екісі).",
+        "ru": "Нет кворума: присутствуют {present}, нужно не менее {needed} (две трети).",
+        "en": "No quorum: {present} members present, at least {needed} needed (two thirds).",
+    },
+    "member_attested": {
+        "kk": "Комиссия мүшесі өкілеттік мерзімі ішінде осы комиссияда аттестатталмайды.",
+        "ru": "Член комиссии не может аттестоваться этой комиссией в срок её полномочий.",
+        "en": "A member of the commission cannot be attested by it during its term.",
+    },
     # the HTTP edge
     "malformed_json": {
         "kk": "Сұрау денесі дұрыс JSON емес: {detail}",

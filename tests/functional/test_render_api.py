@@ -121,9 +121,7 @@ def test_unknown_form(client: FlaskClient, example: Example) -> None:
 def test_body_over_the_limit_is_413(client: FlaskClient, example: Example) -> None:
     body = example("certificate")
     body["decision"]["padding"] = "x" * (5 * 1024 * 1024)
-    response = client.post(
-        "/api/v1/render", data=json.dumps(body), content_type="application/json"
-    )
+    response = client.post("/api/v1/render", data=json.dumps(body), content_type="application/json")
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["errors"][0]["code"] == "too_large"
@@ -208,4 +206,6 @@ def test_openapi_embeds_the_schemas_unchanged(client: FlaskClient) -> None:
         ref = branch["properties"]["decision"]["$ref"]
         assert ref == f"#/components/schemas/{branch['properties']['form']['const']}"
     envelope = schema_of("request")
-    assert document["components"]["schemas"]["RenderRequest"]["properties"] == envelope["properties"]
+    assert (
+        document["components"]["schemas"]["RenderRequest"]["properties"] == envelope["properties"]
+    )

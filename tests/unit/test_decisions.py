@@ -207,9 +207,7 @@ def test_heads_not_corresponding_get_no_category() -> None:
 def test_commission_member_listed_twice() -> None:
     payload = decision("protocol")
     payload["commission"]["members"].append(payload["commission"]["chair"])
-    assert violations(Form.PROTOCOL, payload) == [
-        ("/commission/members/6", "duplicate_member")
-    ]
+    assert violations(Form.PROTOCOL, payload) == [("/commission/members/6", "duplicate_member")]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "line\nbreak", "nul\u0000"])
