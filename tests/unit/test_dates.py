@@ -25,7 +25,9 @@ def test_russian_legal_date() -> None:
         ("қараша", "қарашадағы", "қарашаға"),
     ],
 )
-def test_kazakh_case_endings_follow_vowel_harmony(month: str, attributive: str, dative: str) -> None:
+def test_kazakh_case_endings_follow_vowel_harmony(
+    month: str, attributive: str, dative: str
+) -> None:
     assert kazakh_suffix(month, "attributive") == attributive
     assert kazakh_suffix(month, "dative") == dative
 

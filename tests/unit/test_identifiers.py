@@ -10,7 +10,14 @@ def test_valid_iins_from_the_domain_notes(iin: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["931002451324", "93100245132", "9310024513250", "93100245132a", "", "９３１００２４５１３２５"],
+    [
+        "931002451324",
+        "93100245132",
+        "9310024513250",
+        "93100245132a",
+        "",
+        "９３１００２４５１３２５",
+    ],
 )
 def test_invalid_iins(value: str) -> None:
     assert not is_valid_iin(value)
