@@ -7,7 +7,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from service.api.body import json_body
-from service.decisions import InvalidDecision, parse_decision, schema_violations
+from service.decisions import (
+    Clock,
+    InvalidDecision,
+    parse_decision,
+    schema_violations,
+    system_clock,
+)
 from service.rendering import Renderer
 from service.vocabulary import Form, Language
 
@@ -19,14 +25,13 @@ MEDIA_TYPES = {
 }
 
 
-def parse_request(payload: Any) -> tuple[Form, Language, str, Any]:
+def parse_request(payload: Any, clock: Clock = system_clock) -> tuple[Form, Language, str, Any]:
     """The envelope `{form, language, format, decision}`: checked, then the decision parsed."""
     violations = schema_violations("request", payload)
     if violations:
         raise InvalidDecision(violations)
     form = Form(payload["form"])
     language: Language = payload["language"]
-    clock = current_app.extensions["qujat.clock"]
     decision = parse_decision(form, payload["decision"], clock=clock, base="/decision")
     return form, language, payload.get("format", "pdf"), decision
 
@@ -38,7 +43,8 @@ def renderer() -> Renderer:
 
 @bp.post("/api/v1/render")
 def render() -> Response:
-    form, language, fmt, decision = parse_request(json_body())
+    clock = current_app.extensions["qujat.clock"]
+    form, language, fmt, decision = parse_request(json_body(), clock)
     if fmt == "docx":
         content = renderer().render_docx(form, language, decision)
     else:
