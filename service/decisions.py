@@ -268,29 +268,29 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
 def _schema_violation(error: jsonschema.ValidationError, base: str) -> Violation:
     pointer = base + "".join(f"/{_escape(p)}" for p in error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
+    expected: Any = error.validator_value
     match error.validator:
         case "required":
             missing = str(error.message).split("'")[1]
             return Violation(f"{pointer}/{_escape(missing)}", "required", {"field": missing})
         case "additionalProperties":
-            extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+            instance: Any = error.instance
+            extra = sorted(set(instance) - set(schema.get("properties", {})))
             name = extra[0] if extra else "?"
             return Violation(f"{pointer}/{_escape(name)}", "unknown_field", {"field": name})
         case "type":
-            return Violation(pointer, "type", {"expected": error.validator_value})
+            return Violation(pointer, "type", {"expected": expected})
         case "enum":
-            return Violation(
-                pointer, "enum", {"allowed": ", ".join(map(str, error.validator_value))}
-            )
+            return Violation(pointer, "enum", {"allowed": ", ".join(map(str, expected))})
         case "anyOf" | "oneOf":
-            allowed = [v for sub in error.validator_value for v in _enum_of(sub)]
+            allowed = [v for sub in expected for v in _enum_of(sub)]
             if allowed:
                 return Violation(pointer, "enum", {"allowed": ", ".join(allowed)})
             return Violation(pointer, "invalid")
         case "minLength" | "minItems":
-            return Violation(pointer, "too_short", {"limit": error.validator_value})
+            return Violation(pointer, "too_short", {"limit": expected})
         case "maxLength" | "maxItems":
-            return Violation(pointer, "too_long", {"limit": error.validator_value})
+            return Violation(pointer, "too_long", {"limit": expected})
         case "pattern" | "format":
             fmt = schema.get("format")
             if fmt == "date":
@@ -320,7 +320,8 @@ def _escape(part: object) -> str:
 
 def schema_violations(name: str, instance: object, base: str = "") -> list[Violation]:
     """Every violation of `schemas/<name>.v1.schema.json`, pointers prefixed with `base`."""
-    errors = sorted(_validator(name).iter_errors(instance), key=lambda e: list(map(str, e.path)))
+    found = _validator(name).iter_errors(instance)  # type: ignore[arg-type]
+    errors = sorted(found, key=lambda e: list(map(str, e.path)))
     unique: dict[tuple[str, str], Violation] = {}
     for error in errors:  # a bad date breaks both "pattern" and "format": say it once
         violation = _schema_violation(error, base)
@@ -348,7 +349,7 @@ def _convert(kind: Any, value: Any) -> Any:
         return tuple(_convert(item, v) for v in value)
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{k: _convert(hints[k], v) for k, v in value.items()})
+        return kind(**{k: _convert(hints[k], v) for k, v in value.items()})  # type: ignore[operator]
     if kind is dt.date:
         return dt.date.fromisoformat(value)
     if kind is dt.datetime:
@@ -543,7 +544,7 @@ def rule_violations(decision: Decision, now: dt.datetime, base: str = "") -> Ite
             for i, row in enumerate(decision.rows):
                 if isinstance(row, TeacherRow):
                     yield from _teacher_outcome_rules(row, f"{base}/rows/{i}")
-                else:
+                elif isinstance(row, HeadRow):
                     yield from _head_outcome_rules(row, f"{base}/rows/{i}")
         case Extract():
             yield from not_in_future(decision.session.date, now, f"{base}/session/date")

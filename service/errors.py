@@ -57,7 +57,7 @@ class Problem(Exception):
 
 def response_language() -> MessageLanguage:
     best = request.accept_languages.best_match(MESSAGE_LANGUAGES, default="en")
-    return best if best in MESSAGE_LANGUAGES else "en"  # type: ignore[return-value]
+    return next((lang for lang in MESSAGE_LANGUAGES if lang == best), "en")
 
 
 def problem_response(problem: Problem) -> Response:
