@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
     from service.config import Settings
     from service.decisions import Clock
+    from service.faults import Faults
     from service.rendering import Renderer
+    from service.storage import ObjectStore
 
 _renderer: Renderer | None = None
 
@@ -28,25 +30,55 @@ def shared_renderer() -> Renderer:
     return _renderer
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
-    """The application factory."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: ObjectStore | None = None,
+    faults: Faults | None = None,
+) -> Flask:
+    """The application factory.
+
+    The database engine is created here but not connected: a server that forks workers
+    after calling this (gunicorn with a preloaded app) must not share connections.
+    The schema is not touched either: `qujat serve` and `qujat db upgrade` see to it.
+    """
     from flask import Flask, Response, jsonify
 
     from service import errors
+    from service.api.documents import bp as documents_bp
     from service.api.render import bp as render_bp
+    from service.auth import protect_api
     from service.config import Settings
+    from service.db import Database
     from service.decisions import system_clock
+    from service.faults import parse_faults
     from service.openapi import build_openapi
+    from service.registry import Registry
+    from service.storage import FilesystemStore
 
     settings = settings or Settings.from_env()
+    clock = clock or system_clock
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["qujat.settings"] = settings
-    app.extensions["qujat.clock"] = clock or system_clock
+    app.extensions["qujat.clock"] = clock
     app.extensions["qujat.renderer"] = shared_renderer()
+    database = Database(settings.database_url)
+    app.extensions["qujat.database"] = database
+    app.extensions["qujat.registry"] = Registry(
+        database,
+        store or FilesystemStore(settings.storage_dir),
+        app.extensions["qujat.renderer"],
+        clock=clock,
+        public_base_url=settings.public_base_url,
+        faults=faults or parse_faults(settings.testing_faults),
+    )
     errors.register(app)
+    protect_api(app, database)
     app.register_blueprint(render_bp)
+    app.register_blueprint(documents_bp)
     openapi = build_openapi()
 
     @app.get("/api/v1/openapi.json")

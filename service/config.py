@@ -2,6 +2,7 @@
 
 Every setting has a safe default so `qujat serve` works on a laptop with nothing configured;
 production sets QUJAT_DATABASE_URL (PostgreSQL), QUJAT_PUBLIC_BASE_URL and the trust folder.
+QUJAT_TESTING_FAULTS exists for tests only (see service.faults).
 """
 
 from __future__ import annotations
@@ -31,14 +32,22 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+# module constants, not `cls.<field>`: a slotted dataclass's class attributes are descriptors
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_RATE_LIMIT_STORAGE = "memory://"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
-    public_base_url: str = "http://127.0.0.1:8000"
-    max_body_bytes: int = 1024 * 1024
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     trust_dir: Path | None = None
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: str = DEFAULT_RATE_LIMIT_STORAGE
+    # test-only failure points (service.faults); empty in production
+    testing_faults: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -63,10 +72,11 @@ class Settings:
         return cls(
             data_dir=Path(env.get("QUJAT_DATA_DIR", "var")),
             database_url=env.get("QUJAT_DATABASE_URL", ""),
-            public_base_url=env.get("QUJAT_PUBLIC_BASE_URL", cls.public_base_url),
-            max_body_bytes=_int(env, "QUJAT_MAX_BODY_BYTES", cls.max_body_bytes),
+            public_base_url=env.get("QUJAT_PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
+            max_body_bytes=_int(env, "QUJAT_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             trust_dir=Path(trust) if trust else None,
-            rate_limit_storage=env.get("QUJAT_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
+            rate_limit_storage=env.get("QUJAT_RATE_LIMIT_STORAGE", DEFAULT_RATE_LIMIT_STORAGE),
+            testing_faults=env.get("QUJAT_TESTING_FAULTS", ""),
         )
 
     def replace(self, **changes: object) -> Settings:

@@ -62,11 +62,161 @@ def render_request_schema() -> dict[str, Any]:
     return {**envelope, "oneOf": branches}
 
 
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_LINKS = {
+    "type": "object",
+    "required": ["pdf", "docx", "verify"],
+    "properties": {
+        "pdf": {"type": "string", "format": "uri-reference"},
+        "docx": {"type": "string", "format": "uri-reference"},
+        "verify": {
+            "type": "string",
+            "format": "uri",
+            "description": "The public verification URL, also printed as the QR code",
+        },
+    },
+}
+_RECEIPT = {
+    "type": "object",
+    "required": ["id", "registration_number", "sha256", "links"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "registration_number": {
+            "type": "string",
+            "pattern": "^[0-9]{2}-[A-Z]{2,8}-[0-9]{2}-[0-9]{6}-[0-9]{2}$",
+            "description": "appendix-ORG-YY-sequence-check digits (ISO 7064 MOD 97-10)",
+        },
+        "sha256": {**_SHA256, "description": "SHA-256 of the PDF"},
+        "links": {"$ref": "#/components/schemas/DocumentLinks"},
+    },
+}
+_RECORD = {
+    "type": "object",
+    "required": [
+        "id", "registration_number", "sha256", "links", "form", "language", "decision_id",
+        "status", "docx_sha256", "created_at", "issued_at", "history",
+    ],
+    "properties": {
+        **_RECEIPT["properties"],  # type: ignore[dict-item]
+        "sha256": {"oneOf": [_SHA256, {"type": "null"}], "description": "SHA-256 of the PDF"},
+        "form": {"enum": [form.value for form in Form]},
+        "language": {"enum": ["kk", "ru"]},
+        "decision_id": {"type": "string"},
+        "status": {"enum": ["pending", "issued"]},
+        "docx_sha256": {"oneOf": [_SHA256, {"type": "null"}]},
+        "request_sha256": _SHA256,
+        "supersedes": {"oneOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "issued_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["seq", "at", "event", "details"],
+                "properties": {
+                    "seq": {"type": "integer", "description": "Position in the audit trail"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "event": {"type": "string"},
+                    "details": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+_ID_PARAMETER = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+def _file(media_type: str, description: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": description,
+            "parameters": [_ID_PARAMETER],
+            "responses": {
+                "200": {
+                    "description": "The stored bytes; ETag is their SHA-256",
+                    "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "304": {"description": "Not modified (If-None-Match)"},
+                **_problems(401, 404),
+            },
+        }
+    }
+
+
+def registry_paths() -> dict[str, Any]:
+    """POST /api/v1/documents and the document's record and files."""
+    return {
+        "/api/v1/documents": {
+            "post": {
+                "summary": "Issue a numbered document for a decision",
+                "description": "The body is the render request; `decision.decision_id` is "
+                "required and identifies the decision: posting it again returns the same "
+                "document (200), or 409 if the content differs. With `Idempotency-Key` a "
+                "repeated request gets the first answer again, byte for byte.",
+                "operationId": "issueDocument",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 257},
+                        "description": "IETF httpapi Idempotency-Key (quoted or bare)",
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/RenderRequest"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json("DocumentReceipt", "Issued"),
+                    "200": _json("DocumentReceipt", "Already issued for this decision"),
+                    **_problems(400, 401, 409, 413, 415, 422),
+                },
+            }
+        },
+        "/api/v1/documents/{id}": {
+            "get": {
+                "summary": "A document's record and history",
+                "operationId": "getDocument",
+                "parameters": [_ID_PARAMETER],
+                "responses": {
+                    "200": _json("DocumentRecord", "The record"),
+                    **_problems(401, 404),
+                },
+            }
+        },
+        "/api/v1/documents/{id}.pdf": _file("application/pdf", "The document as PDF"),
+        "/api/v1/documents/{id}.docx": _file(
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "The document as DOCX (rendered on first request, then stored)",
+        ),
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = {form.value: schema_of(form.value) for form in Form}
     schemas["common"] = schema_of("common")
     schemas["RenderRequest"] = render_request_schema()
     schemas["Problem"] = _PROBLEM
+    schemas["DocumentLinks"] = _LINKS
+    schemas["DocumentReceipt"] = _RECEIPT
+    schemas["DocumentRecord"] = _RECORD
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -102,10 +252,29 @@ def build_openapi() -> dict[str, Any]:
                                 },
                             },
                         },
-                        **_problems(400, 413, 415, 422),
+                        **_problems(400, 401, 413, 415, 422),
                     },
                 }
             },
+            **registry_paths(),
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1"}},
+                }
+            },
         },
-        "components": {"schemas": schemas},
+        "security": [{"bearer": []}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A platform's token (`qujat token create --org ORG`)",
+                }
+            },
+        },
     }
