@@ -50,8 +50,8 @@ import secrets
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -167,22 +167,52 @@ class IssueRequest:
     language: Language
     decision: Decision
     decision_id: str
-    request_json: str  # canonical JSON of {form, language, decision}
+    request_json: str  # canonical JSON of {form, language, decision[, extras]}
     request_sha256: str
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: envelope fields that matter only when issuing (see schemas/request.v1.schema.json)
+ISSUE_EXTRAS = ("deliver_to", "protocol", "supersedes")
 
 
 def issue_request(
-    form: Form, language: Language, decision: Decision, decision_json: Mapping[str, Any]
+    form: Form,
+    language: Language,
+    decision: Decision,
+    decision_json: Mapping[str, Any],
+    extras: Mapping[str, Any] | None = None,
 ) -> IssueRequest:
-    """Bind a parsed decision to the canonical form of its request (what is hashed)."""
+    """Bind a parsed decision to the canonical form of its request (what is hashed).
+
+    `extras` (delivery address, cited protocol, superseded document) are part of the
+    request: the same decision with another delivery address is a different request.
+    """
     decision_id = decision.decision_id
     if decision_id is None:
         raise ValueError("an issued document needs the decision's decision_id")
-    text = audit.canonical_json(
-        {"form": form.value, "language": language, "decision": dict(decision_json)}
-    )
+    extras = {k: v for k, v in (extras or {}).items() if v is not None}
+    envelope: dict[str, Any] = {
+        "form": form.value,
+        "language": language,
+        "decision": dict(decision_json),
+    }
+    envelope.update(extras)
+    text = audit.canonical_json(envelope)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return IssueRequest(form, language, decision, decision_id, text, digest)
+    return IssueRequest(form, language, decision, decision_id, text, digest, extras)
+
+
+class IssueListener(Protocol):
+    """A feature that acts when a document is created, inside transaction A.
+
+    `created` runs under the series lock in the transaction that inserts the document row,
+    so what it writes (signature requirements, an e-mail in the outbox, a supersession)
+    commits or rolls back with the number itself. It must be quick: no rendering, no I/O
+    outside the session. Raising aborts the issue with nothing stored.
+    """
+
+    def created(self, session: Session, document: Document, request: IssueRequest) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +329,7 @@ class Registry:
         self.clock = clock
         self.public_base_url = public_base_url.rstrip("/")
         self.faults = faults
+        self.listeners: list[IssueListener] = []
         # one render at a time per process: WeasyPrint's font objects are shared and not
         # known to be thread-safe; a threaded worker still overlaps fsyncs and queries
         self._render_lock = threading.Lock()
@@ -380,6 +411,8 @@ class Registry:
                     _key_row(update(IdempotencyKey), claim).values(document_id=row.id)
                 )
             self.faults.inside_create(request.decision_id)
+            for listener in self.listeners:
+                listener.created(session, row, request)
             audit.append(
                 session,
                 "created",

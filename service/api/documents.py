@@ -26,6 +26,7 @@ from service.auth import current_caller
 from service.decisions import InvalidDecision, Violation
 from service.errors import Problem
 from service.registry import (
+    ISSUE_EXTRAS,
     DecisionConflict,
     DocumentNotFound,
     DocumentView,
@@ -81,7 +82,8 @@ def issue() -> Response:
         raise InvalidDecision(
             [Violation("/decision/decision_id", "required", {"field": "decision_id"})]
         )
-    request_ = issue_request(form, language, decision, payload["decision"])
+    extras = {name: payload.get(name) for name in ISSUE_EXTRAS}
+    request_ = issue_request(form, language, decision, payload["decision"], extras)
     try:
         outcome = registry().issue(caller, request_, key)
     except IdempotencyKeyReused:
