@@ -98,7 +98,9 @@ class PrintedDocxDocument:
 @lru_cache(maxsize=256)
 def _qr(url: str) -> segno.QRCode:
     """The QR code of a verification address (a PDF and a DOCX of one document share it)."""
-    return segno.make_qr(url, error="m")
+    # a fixed mask: all eight are valid for readers, and fixing one skips segno's scoring
+    # of the eight candidates (several milliseconds a document)
+    return segno.make_qr(url, error="m", mask=2)
 
 
 def qr_svg(url: str) -> Markup:
