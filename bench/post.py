@@ -156,7 +156,8 @@ def baseline_app() -> Any:
     app = Flask("libreoffice-baseline")
     renderer = shared_renderer()
     # one LibreOffice profile per worker, made once, as a long-running converter would
-    profile = Path(tempfile.gettempdir()) / f"qujat-bench-lo-{os.getpid()}"
+    base = os.environ.get("QUJAT_BENCH_WORK", tempfile.gettempdir())
+    profile = Path(base) / f"libreoffice-profile-{os.getpid()}"
 
     @app.post("/baseline")
     def convert() -> Response:
@@ -188,6 +189,7 @@ def bench_libreoffice(count: int, threads: int, workers: int, work: Path) -> dic
          "--bind", f"127.0.0.1:{port}", "--timeout", "600", "--chdir", str(ROOT),
          "bench.post:baseline_app()"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "QUJAT_BENCH_WORK": str(work)},  # profiles go with the run
     )
     url = f"http://127.0.0.1:{port}"
     try:
