@@ -79,6 +79,37 @@ def create_app(
     protect_api(app, database)
     app.register_blueprint(render_bp)
     app.register_blueprint(documents_bp)
+    # per-member signatures (issue 5): commissions, protocols, signing, .p7s, reports
+    from service.api import signatures as signatures_api
+
+    signatures_api.install(app)
+    # public verification (issue 6): listeners, pages, API, rate limit, security headers
+    from service import verification, web
+
+    verification.install(app.extensions["qujat.registry"])
+    web.install(
+        app,
+        settings,
+        verification.Verifier(
+            database,
+            clock=clock,
+            ledger=verification.StoredSignatures(
+                database,
+                app.extensions["qujat.registry"].store,
+                settings.trust_dir,
+                clock=clock,
+            ),
+        ),
+        verification.Revocations(database, clock=clock),
+    )
+    # deadlines in working days and e-mail delivery of extracts (issue 8)
+    from service.api import deadlines
+
+    deadlines.install(app)
+    # batch issuing for whole sessions (issue 7): routes, local dispatcher or Celery
+    from service.api import batches as batches_api
+
+    batches_api.install(app)
     openapi = build_openapi()
 
     @app.get("/api/v1/openapi.json")

@@ -319,12 +319,13 @@ def storage() -> None:
 def storage_check() -> None:
     """Re-hash every file a document refers to; exit 1 if any is missing or altered."""
     from service.registry import references as stored_references
+    from service.signatures import signature_references
     from service.storage import FilesystemStore, check_objects
 
     settings = _settings()
     database = _database(settings)
     try:
-        references = stored_references(database)
+        references = stored_references(database) + signature_references(database)
     finally:
         database.dispose()
     problems = list(check_objects(FilesystemStore(settings.storage_dir), references))
@@ -349,6 +350,7 @@ def storage_gc(grace_seconds: int, dry_run: bool) -> None:
     import datetime as dt
 
     from service.registry import references as stored_references
+    from service.signatures import signature_references
     from service.storage import FilesystemStore, collect_garbage
 
     settings = _settings()
@@ -356,6 +358,7 @@ def storage_gc(grace_seconds: int, dry_run: bool) -> None:
     try:
         # read the references first: anything stored after this read is inside the grace
         referenced = {r.sha256 for r in stored_references(database)}
+        referenced |= {r.sha256 for r in signature_references(database)}
     finally:
         database.dispose()
     older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=grace_seconds)
@@ -393,3 +396,23 @@ def audit_verify() -> None:
     if not report.intact:
         sys.exit(1)
     click.echo(f"audit trail intact: {report.entries} entries, head {report.head_hash}")
+
+
+from service.cli_mail import calendar_group, deadlines_group, mail_group  # noqa: E402
+
+main.add_command(calendar_group)
+main.add_command(deadlines_group)
+main.add_command(mail_group)
+
+
+from service.cli_signing import commission_group, pki_group, sign_command  # noqa: E402
+
+main.add_command(pki_group)
+main.add_command(sign_command)
+main.add_command(commission_group)
+
+
+from service.cli_batch import batch_group, worker_command  # noqa: E402
+
+main.add_command(batch_group)
+main.add_command(worker_command)

@@ -217,7 +217,197 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Запрос слишком большой (не более {limit} байт).",
         "en": "The request is too large (at most {limit} bytes).",
     },
+    # public verification, revocation and supersession (issue 6)
+    "rate_limited": {
+        "kk": "Сұраныстар тым көп: {seconds} секундтан кейін қайталаңыз.",
+        "ru": "Слишком много запросов: повторите через {seconds} с.",
+        "en": "Too many requests: retry in {seconds} seconds.",
+    },
+    "upload_missing": {
+        "kk": "Тексеру үшін PDF файлын «pdf» өрісінде жіберіңіз.",
+        "ru": "Отправьте PDF-файл для проверки в поле «pdf».",
+        "en": "Send the PDF to verify in the form field 'pdf'.",
+    },
+    "unknown_organisation": {
+        "kk": "Мұндай кодпен ұйым жоқ.",
+        "ru": "Организации с таким кодом нет.",
+        "en": "There is no organisation with this code.",
+    },
+    "already_revoked": {
+        "kk": "Құжаттың күші бұрын жойылған; күшін қайтару үшін жаңа құжат беріледі.",
+        "ru": "Документ уже отозван; для восстановления выдаётся новый документ.",
+        "en": "The document is already revoked; reinstating it takes a new document.",
+    },
+    "revocation_not_issued": {
+        "kk": "Құжат әлі берілмеген, оның күшін жоюға болмайды.",
+        "ru": "Документ ещё не выдан, его нельзя отозвать.",
+        "en": "The document is not issued yet and cannot be revoked.",
+    },
+    "act_before_issue": {
+        "kk": "Акт күні құжат берілген күннен ерте болмауы керек.",
+        "ru": "Дата акта не может быть раньше даты выдачи документа.",
+        "en": "The act cannot be dated before the document was issued.",
+    },
+    "supersedes_unknown": {
+        "kk": "Ауыстырылатын құжат табылмады.",
+        "ru": "Заменяемый документ не найден.",
+        "en": "The document to supersede does not exist.",
+    },
+    "supersedes_other_organisation": {
+        "kk": "Басқа ұйым берген құжатты ауыстыруға болмайды.",
+        "ru": "Нельзя заменить документ, выданный другой организацией.",
+        "en": "A document issued by another organisation cannot be superseded.",
+    },
+    "supersedes_not_issued": {
+        "kk": "Ауыстырылатын құжат әлі берілмеген.",
+        "ru": "Заменяемый документ ещё не выдан.",
+        "en": "The document to supersede is not issued yet.",
+    },
+    "supersedes_other_form": {
+        "kk": "Құжатты тек сол нысандағы құжат ауыстыра алады.",
+        "ru": "Документ может заменить только документ той же формы.",
+        "en": "A document can only be superseded by one of the same form.",
+    },
+    "supersedes_already_superseded": {
+        "kk": "Бұл құжат бұрын ауыстырылған.",
+        "ru": "Этот документ уже заменён.",
+        "en": "This document has already been superseded.",
+    },
 }
+
+# per-member signatures (issue 5): the service's own codes, then every failure of the signing
+# library as "signature_<code>", in the library's own words
+_MESSAGES.update({
+    "commission_unknown": {
+        "kk": "Мұндай комиссия жоқ.",
+        "ru": "Такой комиссии нет.",
+        "en": "There is no such commission.",
+    },
+    "not_a_signer": {
+        "kk": "Бұл адам осы құжатқа қол қоюшылардың қатарында жоқ.",
+        "ru": "Этого лица нет среди тех, кто подписывает этот документ.",
+        "en": "This person is not among those who sign this document.",
+    },
+    "member_absent": {
+        "kk": "Комиссия мүшесі отырысқа қатыспаған, сондықтан хаттамаға қол қоймайды.",
+        "ru": "Член комиссии не присутствовал на заседании и не подписывает его протокол.",
+        "en": "This commission member was not present at the session and does not sign its "
+        "protocol.",
+    },
+    "already_signed": {
+        "kk": "Бұл адам құжатқа бұрын қол қойған.",
+        "ru": "Это лицо уже подписало документ.",
+        "en": "This person has already signed the document.",
+    },
+    "no_signers": {
+        "kk": "Бұл құжатқа ешкім қол қоймайды (қол қоюшының ЖСН-і көрсетілмеген).",
+        "ru": "Этот документ никто не подписывает (ИИН подписанта не указан).",
+        "en": "Nobody signs this document (no signer's IIN was given).",
+    },
+    "not_signed": {
+        "kk": "Құжатқа әлі барлығы қол қойған жоқ; қол қоюы керек: {missing}.",
+        "ru": "Документ ещё не подписан всеми; осталось подписать: {missing}.",
+        "en": "The document is not signed by everyone yet; still to sign: {missing}.",
+    },
+    "protocol_unsigned": {
+        "kk": "{number} хаттамасына әлі барлығы қол қойған жоқ; қол қоюы керек: {missing}.",
+        "ru": "Протокол {number} ещё не подписан всеми; осталось подписать: {missing}.",
+        "en": "The protocol {number} is not signed by everyone yet; still to sign: {missing}.",
+    },
+    "protocol_unknown": {
+        "kk": "Сілтеме жасалған хаттама табылмады.",
+        "ru": "Указанный протокол не найден.",
+        "en": "The protocol referred to does not exist.",
+    },
+    "protocol_wrong_form": {
+        "kk": "Сілтеме жасалған құжат осы нысанға сәйкес хаттама емес.",
+        "ru": "Указанный документ не является протоколом, на который может ссылаться эта форма.",
+        "en": "The document referred to is not a protocol this form can be based on.",
+    },
+    "protocol_person_missing": {
+        "kk": "Бұл адам сілтеме жасалған хаттамада жоқ.",
+        "ru": "Этого лица нет в указанном протоколе.",
+        "en": "This person does not appear in the protocol referred to.",
+    },
+    "quorum_unknown": {
+        "kk": "{number} хаттамасы тіркелген комиссияға шығарылмаған: кворумын тексеру мүмкін емес. "
+        "Хаттаманы POST /api/v1/commissions/{{id}}/protocols арқылы шығарыңыз.",
+        "ru": "Протокол {number} выпущен не для зарегистрированной комиссии: кворум проверить "
+        "нельзя. Выпускайте протоколы через POST /api/v1/commissions/{{id}}/protocols.",
+        "en": "The protocol {number} was not issued for a stored commission, so its quorum "
+        "cannot be checked. Issue protocols through POST /api/v1/commissions/{{id}}/protocols.",
+    },
+    "signing_unavailable": {
+        "kk": "Қолтаңбаларды тексеру бапталмаған (сенім білдірілген сертификаттар қалтасы жоқ).",
+        "ru": "Проверка подписей не настроена (нет папки доверенных сертификатов).",
+        "en": "Signature verification is not configured (no folder of trusted certificates).",
+    },
+})
+
+# deadlines and e-mail delivery of extracts (issue 8)
+_MESSAGES.update({
+    "deliver_to_not_extract": {
+        "kk": "Электрондық поштамен тек хаттамадан үзінді жіберіледі, ал бұл — «{form}» нысаны.",
+        "ru": "По электронной почте отправляется только выписка из протокола, а это форма «{form}».",
+        "en": "Only extracts are delivered by e-mail; this is a '{form}'.",
+    },
+    "mail_nothing_to_resend": {
+        "kk": "Бұл құжат электрондық поштамен жіберілмеген (deliver_to көрсетілмеген).",
+        "ru": "Этот документ не отправлялся по электронной почте (deliver_to не указан).",
+        "en": "This document was never delivered by e-mail (no deliver_to).",
+    },
+    "mail_still_pending": {
+        "kk": "Құжаттың хаты әлі кезекте немесе дәл қазір жіберіліп жатыр.",
+        "ru": "Письмо с этим документом ещё в очереди или отправляется прямо сейчас.",
+        "en": "The e-mail of this document is still queued or being sent right now.",
+    },
+})
+
+# batch issuing (issue 7)
+_MESSAGES.update({
+    "batch_media_type": {
+        "kk": "Content-Type application/json (JSON массиві) немесе application/x-ndjson болуы керек.",
+        "ru": "Content-Type должен быть application/json (массив JSON) или application/x-ndjson.",
+        "en": "Content-Type must be application/json (a JSON array) or application/x-ndjson.",
+    },
+    "batch_not_a_list": {
+        "kk": "Топтама — сұраулардың JSON массиві болуы керек.",
+        "ru": "Пакет должен быть массивом JSON из запросов.",
+        "en": "A batch must be a JSON array of requests.",
+    },
+    "batch_empty": {
+        "kk": "Топтамада бірде-бір сұрау жоқ.",
+        "ru": "В пакете нет ни одного запроса.",
+        "en": "The batch has no requests.",
+    },
+    "batch_too_many": {
+        "kk": "Топтамада сұрау тым көп (ең көбі {limit}).",
+        "ru": "В пакете слишком много запросов (не более {limit}).",
+        "en": "The batch has too many requests (at most {limit}).",
+    },
+    "batch_duplicate_decision": {
+        "kk": "Бұл decision_id топтамада бұрын кездесті (№ {index} элемент).",
+        "ru": "Этот decision_id уже встречался в пакете (элемент № {index}).",
+        "en": "This decision_id already appears in the batch (item {index}).",
+    },
+    "batch_attempts_exhausted": {
+        "kk": "Құжатты беру {attempts} әрекеттің бәрінде сәтсіз аяқталды; ештеңе берілмеді.",
+        "ru": "Выдача документа не удалась ни в одной из {attempts} попыток; ничего не выдано.",
+        "en": "Issuing failed on all {attempts} attempts; nothing was issued.",
+    },
+})
+
+
+def _signature_failures() -> dict[str, dict[MessageLanguage, str]]:
+    from signing.errors import FailureCode
+
+    return {
+        f"signature_{code.value}": {lang: code.message(lang) for lang in MESSAGE_LANGUAGES}
+        for code in FailureCode
+    }
+
+
+_MESSAGES.update(_signature_failures())
 
 
 def message(code: str, language: MessageLanguage, params: dict[str, object] | None = None) -> str:

@@ -202,3 +202,244 @@ class IdempotencyKey(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime]
     claimed_at: Mapped[dt.datetime]
+
+
+# --------------------------------------------------------------------------- public verification
+# (issue 6: verify page, revocation, supersession, published lists)
+
+
+class Revocation(Base):
+    """A document revoked by a deciding act (an appeal, p. 26). One per document, never undone:
+    reinstating a decision takes a new document."""
+
+    __tablename__ = "revocations"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id"), primary_key=True
+    )
+    revoked_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    act_number: Mapped[str] = mapped_column(String(64))
+    act_date: Mapped[dt.date]
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+
+
+class Supersession(Base):
+    """`new_document_id` replaces `old_document_id` (declared by the new one when issued)."""
+
+    __tablename__ = "supersessions"
+
+    old_document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id"), primary_key=True
+    )
+    new_document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), unique=True)
+    at: Mapped[dt.datetime]
+
+
+class DocumentFacts(Base):
+    """What the public may learn about a document, copied from its decision when it is created
+    (never the IIN): the verify page reads one row instead of parsing the stored request."""
+
+    __tablename__ = "document_facts"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id"), primary_key=True
+    )
+    surname: Mapped[str | None] = mapped_column(String(200))
+    given_name: Mapped[str | None] = mapped_column(String(200))
+    patronymic: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(Text)
+    workplace: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    grant: Mapped[str | None] = mapped_column(String(16))
+    decision_date: Mapped[dt.date | None]
+    order_number: Mapped[str | None] = mapped_column(String(64))
+    order_date: Mapped[dt.date | None]
+    issue_date: Mapped[dt.date | None]
+    valid_until: Mapped[dt.date | None]
+
+
+# upload-to-verify finds a document by the hash of the bytes someone holds
+Index("ix_documents_pdf_sha256", Document.pdf_sha256)
+
+
+# --------------------------------------------------------------------------- per-member signatures
+# (issue 5: commissions, who must sign each document, the signatures received)
+
+
+class CommissionRecord(Base):
+    """A validated commission (schemas/commission.v1.schema.json) of an issuing body, stored as
+    the canonical JSON it was accepted as; the same JSON posted again is the same commission."""
+
+    __tablename__ = "commissions"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "spec_sha256", name="uq_commissions_spec"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    spec_json: Mapped[str] = mapped_column(Text)
+    spec_sha256: Mapped[str] = mapped_column(String(SHA256_HEX))
+    members: Mapped[int] = mapped_column(Integer)
+    term_end: Mapped[dt.date]
+    created_at: Mapped[dt.datetime]
+
+
+class SigningState(Base):
+    """A document that needs signatures: its commission (for a protocol, whose size decides the
+    quorum) and when the last required signature made it signed."""
+
+    __tablename__ = "signing_states"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    commission_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("commissions.id"))
+    members_total: Mapped[int | None]
+    signed_at: Mapped[dt.datetime | None]
+
+
+class SignatureRequirement(Base):
+    """One person who must sign a document, in the order the document names them."""
+
+    __tablename__ = "signature_requirements"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("signing_states.document_id"), primary_key=True
+    )
+    iin: Mapped[str] = mapped_column(String(12), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(320))
+
+
+class SignatureRecord(Base):
+    """An accepted signature: the CMS in the object store, what its verification found."""
+
+    __tablename__ = "signatures"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("signing_states.document_id"), primary_key=True
+    )
+    iin: Mapped[str] = mapped_column(String(12), primary_key=True)
+    cms_sha256: Mapped[str] = mapped_column(String(SHA256_HEX))
+    certificate_serial: Mapped[str] = mapped_column(String(80))
+    certificate_sha256: Mapped[str] = mapped_column(String(SHA256_HEX))
+    signer_name: Mapped[str] = mapped_column(String(320))
+    signing_time: Mapped[dt.datetime | None]
+    accepted_at: Mapped[dt.datetime]
+    report_json: Mapped[str] = mapped_column(Text)
+
+
+# --------------------------------------------------------------------------- deadlines and mail
+# (issue 8: working-day calendar overrides, each document's deadline, the e-mail outbox)
+
+
+class CalendarOverride(Base):
+    """A day the government's decree moved: `working` true makes a weekend day a working day,
+    false makes a weekday a day off (see service.workdays)."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    working: Mapped[bool]
+    created_at: Mapped[dt.datetime]
+
+
+class DeadlineKind(StrEnum):
+    NOTICE = "notice"  # forms 6, 7: within 1 working day of the application (p. 23)
+    DELIVERY = "delivery"  # extracts by e-mail: within 3 working days of the decision (p. 20)
+    PUBLICATION = "publication"  # the list of the attested: 15 working days (p. 20)
+
+
+class Deadline(Base):
+    """A document's clock: the event that started it, when it is due, when it was met."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_open", "organisation_id", "met_at", "due_at"),)
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[DeadlineKind] = mapped_column(_enum(DeadlineKind, "deadline_kind"))
+    start_event: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[dt.datetime]
+    working_days: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[dt.datetime]
+    met_at: Mapped[dt.datetime | None]
+
+
+class MailStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its document's bytes, or for its next attempt
+    SENDING = "sending"  # claimed; the SMTP transaction may have happened (see service.mail)
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, out of attempts, or replaced by an explicit resend
+
+
+class OutboxMessage(Base):
+    """One e-mail of the transactional outbox; its id is also its Message-ID."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        UniqueConstraint("document_id", "sequence", name="uq_mail_outbox_document_sequence"),
+        Index("ix_mail_outbox_ready", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
+    sequence: Mapped[int] = mapped_column(Integer)  # 1: the original, 2…: explicit resends
+    recipient: Mapped[str] = mapped_column(String(254))
+    status: Mapped[MailStatus] = mapped_column(_enum(MailStatus, "mail_status"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+
+# --------------------------------------------------------------------------- batches
+# (issue 7: batch issuing for whole commission sessions)
+
+
+class BatchItemState(StrEnum):
+    QUEUED = "queued"  # waiting for a worker (or a message in the broker)
+    RUNNING = "running"  # claimed by a worker until `lease_until`; expired → queued again
+    DONE = "done"  # its document is issued (`document_id`)
+    FAILED = "failed"  # invalid, or refused when issued (`problem`)
+
+
+class Batch(Base):
+    """A session's decisions submitted as one job; its counts are read from its items."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    total: Mapped[int] = mapped_column(Integer)
+    body_sha256: Mapped[str] = mapped_column(String(SHA256_HEX))
+    created_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+
+
+class BatchItem(Base):
+    """One decision of a batch: its validated request, its state and lease, its outcome."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position", name="uq_batch_items_position"),
+        Index("ix_batch_items_batch_state", "batch_id", "state"),
+        Index("ix_batch_items_claimable", "state", "enqueued_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    decision_id: Mapped[str | None] = mapped_column(String(128))
+    request_json: Mapped[str | None] = mapped_column(Text)  # canonical, as a single post's
+    state: Mapped[BatchItemState] = mapped_column(_enum(BatchItemState, "batch_item_state"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    enqueued_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
+    problem: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the problem details
+    finished_at: Mapped[dt.datetime | None]

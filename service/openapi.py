@@ -209,6 +209,202 @@ def registry_paths() -> dict[str, Any]:
     }
 
 
+def verification_paths() -> dict[str, Any]:
+    """Public verification (no token) and revocation (issue 6)."""
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "Registration number, e.g. 01-KRG-26-000042-42"}
+    answer = {"description": "The verification: `status` is valid, revoked, superseded, "
+              "expired, not_issued or mistyped", "content": {"application/json": {
+                  "schema": {"type": "object", "required": ["registration_number", "status"]}}}}
+    return {
+        "/api/v1/verify/{number}": {
+            "get": {
+                "summary": "Verify a document by its registration number (public)",
+                "operationId": "verifyDocument",
+                "security": [],
+                "parameters": [
+                    number,
+                    {"name": "t", "in": "query", "required": False,
+                     "schema": {"type": "string"},
+                     "description": "The verification token from the QR code: full name"},
+                    {"name": "surname", "in": "query", "required": False,
+                     "schema": {"type": "string"},
+                     "description": "The holder's surname: full name if it matches"},
+                    {"name": "signers", "in": "query", "required": False,
+                     "schema": {"enum": ["1"]}, "description": "List the signers"},
+                ],
+                "responses": {"200": answer, **_problems(429)},
+            }
+        },
+        "/api/v1/verify/upload": {
+            "post": {
+                "summary": "Is this PDF exactly a registered document? (public)",
+                "operationId": "verifyUpload",
+                "security": [],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"type": "object", "required": ["pdf"], "properties": {
+                        "pdf": {"type": "string", "format": "binary"},
+                        "p7s": {"type": "string", "format": "binary"}}}}}},
+                "responses": {
+                    "200": {"description": "{sha256, matches, claimed_registration_number, "
+                            "verification, signatures, uploaded_signature}"},
+                    **_problems(400, 413, 429),
+                },
+            }
+        },
+        "/api/v1/documents/{id}/revocation": {
+            "post": {
+                "summary": "Revoke an issued document (final; reinstating takes a new one)",
+                "operationId": "revokeDocument",
+                "parameters": [_ID_PARAMETER],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["reason", "act"],
+                    "properties": {
+                        "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "act": {"type": "object", "additionalProperties": False,
+                                "required": ["number", "date"], "properties": {
+                                    "number": {"type": "string", "maxLength": 64},
+                                    "date": {"type": "string", "format": "date"}}},
+                    }}}}},
+                "responses": {
+                    "201": {"description": "Revoked: {registration_number, revocation}"},
+                    **_problems(401, 404, 409, 422),
+                },
+            }
+        },
+    }
+
+
+def deadline_paths() -> dict[str, Any]:
+    """Deadlines in working days and e-mail delivery of extracts (issue 8)."""
+    plain = {"description": "JSON", "content": {"application/json": {"schema": {
+        "type": "object"}}}}
+    return {
+        "/api/v1/deadlines": {
+            "get": {
+                "summary": "The caller's deadlines: due, overdue, late (default: all three)",
+                "operationId": "listDeadlines",
+                "parameters": [{
+                    "name": "status", "in": "query", "required": False,
+                    "schema": {"enum": ["due", "overdue", "late", "met"]},
+                }],
+                "responses": {"200": plain, **_problems(400, 401)},
+            }
+        },
+        "/api/v1/documents/{id}/mail": {
+            "get": {
+                "summary": "The document's e-mails and their states",
+                "operationId": "listDocumentMail",
+                "parameters": [_ID_PARAMETER],
+                "responses": {"200": plain, **_problems(401, 404)},
+            }
+        },
+        "/api/v1/documents/{id}/mail/resend": {
+            "post": {
+                "summary": "Queue the extract's e-mail again (an explicit decision)",
+                "operationId": "resendDocumentMail",
+                "parameters": [_ID_PARAMETER],
+                "responses": {"202": plain, **_problems(401, 404, 409)},
+            }
+        },
+    }
+
+
+def batch_paths() -> dict[str, Any]:
+    """A whole session issued as one batch (issue 7)."""
+    batch_id = {"name": "id", "in": "path", "required": True,
+                "schema": {"type": "string", "format": "uuid"}}
+    request = {"$ref": "#/components/schemas/RenderRequest"}
+    return {
+        "/api/v1/batches": {
+            "post": {
+                "summary": "Issue up to 5,000 decisions as one batch",
+                "description": "A JSON array, or NDJSON (one request per line), of bodies of "
+                "POST /api/v1/documents. Every item is validated at once: an invalid one is "
+                "recorded as failed with the problem details a single post would get, the "
+                "others are queued and issued by the workers, each exactly once (by "
+                "decision_id).",
+                "operationId": "submitBatch",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"type": "array", "items": request}},
+                    "application/x-ndjson": {"schema": request},
+                }},
+                "responses": {
+                    "202": {"description": "Accepted: {id, total, queued, failed, links}",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    **_problems(400, 401, 413, 415, 422),
+                },
+            }
+        },
+        "/api/v1/batches/{id}": {
+            "get": {
+                "summary": "A batch's counts, and per item its document or its problem",
+                "operationId": "getBatch",
+                "parameters": [batch_id, {
+                    "name": "items", "in": "query", "required": False,
+                    "schema": {"enum": ["all", "failed", "none"], "default": "all"}}],
+                "responses": {
+                    "200": {"description": "{id, state, total, done, failed, queued, running, "
+                            "items: [{index, decision_id, state, document | problem}]}",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    **_problems(400, 401, 404),
+                },
+            }
+        },
+    }
+
+
+def signature_paths() -> dict[str, Any]:
+    """Commissions, protocols of their sessions, per-member signatures (issue 5)."""
+    obj = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    commission = {"name": "id", "in": "path", "required": True,
+                  "schema": {"type": "string", "format": "uuid"}}
+
+    def operation(summary: str, op_id: str, ok: str, statuses: tuple[int, ...],
+                  parameters: list[Any], body: Any = None) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "summary": summary, "operationId": op_id, "parameters": parameters,
+            "responses": {ok: {"description": summary, **obj}, **_problems(*statuses)},
+        }
+        if body is not None:
+            found["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+        return found
+
+    return {
+        "/api/v1/commissions": {"post": operation(
+            "Store a commission (p. 15-18); the same one again answers 200", "createCommission",
+            "201", (400, 401, 413, 415, 422), [],
+            {"$ref": "#/components/schemas/commission"})},
+        "/api/v1/commissions/{id}": {"get": operation(
+            "A stored commission", "getCommission", "200", (401, 404), [commission])},
+        "/api/v1/commissions/{id}/protocols": {"post": operation(
+            "Issue the protocol of a session: {form, language, decision_id, session, "
+            "present: [IIN], rows}", "createProtocol", "201", (400, 401, 404, 409, 413, 415,
+                                                              422), [commission],
+            {"type": "object", "required": ["language", "decision_id", "session", "present",
+                                            "rows"]})},
+        "/api/v1/documents/{id}/signing": {"get": operation(
+            "The frozen bytes to sign (content_base64, sha256), signed and missing signers",
+            "getSigning", "200", (401, 404), [_ID_PARAMETER])},
+        "/api/v1/documents/{id}/signatures": {"post": operation(
+            "One signer's CMS SignedData (base64, detached or attached), as NCALayer returns "
+            "it; each refusal has its own code", "postSignature", "201",
+            (400, 401, 404, 409, 413, 415, 422, 503), [_ID_PARAMETER],
+            {"type": "object", "required": ["cms"], "properties": {
+                "cms": {"type": "string"}, "iin": {"type": "string", "pattern": "^[0-9]{12}$"}}})},
+        "/api/v1/documents/{id}.p7s": _file(
+            "application/pkcs7-signature",
+            "Every signer's SignerInfo in one detached CMS (409 until signed)"),
+        "/api/v1/documents/{id}/signature-report": {"get": operation(
+            "Each signer's signature verified again now", "getSignatureReport", "200",
+            (401, 404), [_ID_PARAMETER])},
+        "/api/v1/documents/{id}/signature-report.pdf": _file(
+            "application/pdf", "The signature report as a page in Kazakh or Russian (?lang=)"),
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = {form.value: schema_of(form.value) for form in Form}
     schemas["common"] = schema_of("common")
@@ -257,6 +453,10 @@ def build_openapi() -> dict[str, Any]:
                 }
             },
             **registry_paths(),
+            **signature_paths(),
+            **verification_paths(),
+            **deadline_paths(),
+            **batch_paths(),
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",

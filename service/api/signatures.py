@@ -1,0 +1,243 @@
+"""Signing a document, member by member, and what a signed document gives.
+
+GET  /api/v1/documents/{id}/signing            the frozen bytes to sign (base64), their SHA-256,
+                                                who has signed and who still must
+POST /api/v1/documents/{id}/signatures          {cms: base64 CMS SignedData[, iin]} as NCALayer
+                                                returns it → 201 the new signing state; every
+                                                refusal has its own code and stores nothing
+GET  /api/v1/documents/{id}.p7s                 one detached CMS with every signer (signed only)
+GET  /api/v1/documents/{id}/signature-report    each signer re-verified now (JSON)
+GET  /api/v1/documents/{id}/signature-report.pdf  the same as a kk/ru page (?lang=kk|ru)
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from service.api.body import json_body
+from service.api.commissions import bp as commissions_bp
+from service.api.commissions import signatures
+from service.audit import canonical_json
+from service.auth import current_caller
+from service.config import Settings
+from service.decisions import Violation
+from service.errors import Problem, problem_response, single
+from service.registry import DocumentNotFound, Registry
+from service.signature_report import ReportRenderer, quorum_json, report_json
+from service.signatures import (
+    CitationRefused,
+    CitedProtocolNotSigned,
+    CommissionNotFound,
+    NotSigned,
+    SignatureInvalid,
+    SignatureRefused,
+    Signatures,
+    SigningListener,
+    SigningStatus,
+    SigningUnavailable,
+    TrustFolder,
+    revocation_policy,
+)
+from signing import FailureCode
+
+bp = Blueprint("signatures", __name__)
+
+_SLUGS = {
+    "already_signed": "already-signed",
+    "not_a_signer": "not-a-signer",
+    "member_absent": "member-absent",
+    "no_signers": "no-signers",
+}
+
+
+def _not_found() -> Problem:
+    return Problem(404, "not-found", "There is no such document.")
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    response = Response(canonical_json(body), status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def status_json(status: SigningStatus, *, with_content: bool) -> dict[str, Any]:
+    document = status.document
+    body: dict[str, Any] = {
+        "id": str(document.id),
+        "registration_number": document.registration_number,
+        "form": document.form.value,
+        "status": status.status,
+        "sha256": document.pdf_sha256,
+        "signed_at": status.signed_at.isoformat() if status.signed_at else None,
+        "quorum": quorum_json(status.quorum),
+        "signed": [
+            {
+                "name": s.name,
+                "role": s.role,
+                "certificate_serial": s.signature.certificate_serial,
+                "signing_time": s.signature.signing_time.isoformat()
+                if s.signature.signing_time else None,
+                "accepted_at": s.signature.accepted_at.isoformat(),
+            }
+            for s in status.signed if s.signature is not None
+        ],
+        "missing": [{"name": s.name, "role": s.role} for s in status.missing],
+    }
+    if with_content:
+        body["content_base64"] = base64.b64encode(status.content).decode("ascii")
+    return body
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>/signing")
+def signing(document_id: uuid.UUID) -> Response:
+    try:
+        status = signatures().status(current_caller(), document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    return _json(status_json(status, with_content=True))
+
+
+@bp.post("/api/v1/documents/<uuid:document_id>/signatures")
+def sign(document_id: uuid.UUID) -> Response:
+    payload = json_body()
+    violations = []
+    if not isinstance(payload, dict):
+        raise Problem(422, "invalid-signature-request", "The body must be a JSON object.",
+                      [Violation("", "type", {"expected": "object"})])
+    cms = payload.get("cms")
+    if not isinstance(cms, str):
+        code, params = ("required", {"field": "cms"}) if cms is None else (
+            "type", {"expected": "string (base64)"})
+        violations.append(Violation("/cms", code, params))
+    iin = payload.get("iin")
+    if iin is not None and not (isinstance(iin, str) and len(iin) == 12 and iin.isdigit()):
+        violations.append(Violation("/iin", "bad_format", {"expected": "12 digits"}))
+    violations += [Violation(f"/{k}", "unknown_field", {"field": k})
+                   for k in payload if k not in ("cms", "iin")]
+    if violations:
+        raise Problem(422, "invalid-signature-request", "The signature request is malformed.",
+                      violations)
+    assert isinstance(cms, str)
+    try:
+        status = signatures().sign(current_caller(), document_id, cms, iin)
+    except DocumentNotFound:
+        raise _not_found() from None
+    return _json(status_json(status, with_content=False), 201)
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>.p7s")
+def p7s(document_id: uuid.UUID) -> Response:
+    try:
+        document, combined = signatures().combined(current_caller(), document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    response = Response(combined, mimetype="application/pkcs7-signature")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{document.registration_number}.p7s"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>/signature-report")
+def report(document_id: uuid.UUID) -> Response:
+    try:
+        found = signatures().report(current_caller(), document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    return _json(report_json(found))
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>/signature-report.pdf")
+def report_pdf(document_id: uuid.UUID) -> Response:
+    try:
+        found = signatures().report(current_caller(), document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    wanted = request.args.get("lang", found.document.language)
+    if wanted not in ("kk", "ru"):
+        raise Problem(400, "bad-language", "lang must be kk or ru.")
+    renderer: ReportRenderer = current_app.extensions["qujat.signature_reports"]
+    content = renderer.render_pdf(found, "kk" if wanted == "kk" else "ru")
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{found.document.registration_number}.signatures.{wanted}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def install(app: Flask) -> None:
+    """Plug per-member signatures into the app: the service, its registry listener, the
+    routes and the mapping of its exceptions to problems."""
+    settings: Settings = app.extensions["qujat.settings"]
+    registry: Registry = app.extensions["qujat.registry"]
+    service = Signatures(
+        app.extensions["qujat.database"],
+        registry.store,
+        registry,
+        TrustFolder(settings.trust_dir),
+        clock=registry.clock,
+        revocation=revocation_policy(settings.revocation_mode),
+    )
+    registry.listeners.append(SigningListener())
+    app.extensions["qujat.signatures"] = service
+    app.extensions["qujat.signature_reports"] = ReportRenderer()
+    app.register_blueprint(commissions_bp)
+    app.register_blueprint(bp)
+    register_errors(app)
+
+
+def register_errors(app: Flask) -> None:
+    @app.errorhandler(CommissionNotFound)
+    def _commission(_error: CommissionNotFound) -> Response:
+        return problem_response(single(404, "not-found", "commission_unknown"))
+
+    @app.errorhandler(SigningUnavailable)
+    def _unavailable(_error: SigningUnavailable) -> Response:
+        return problem_response(single(503, "signing-unavailable", "signing_unavailable"))
+
+    @app.errorhandler(SignatureRefused)
+    def _refused(error: SignatureRefused) -> Response:
+        slug = _SLUGS.get(error.code, error.code.replace("_", "-"))
+        return problem_response(single(error.status, slug, error.code, error.pointer,
+                                       **error.params))
+
+    @app.errorhandler(SignatureInvalid)
+    def _invalid(error: SignatureInvalid) -> Response:
+        found = error.report
+        too_large = FailureCode.TOO_LARGE in found.codes
+        problem = Problem(
+            413 if too_large else 422,
+            "signature-too-large" if too_large else f"signature-{found.status.value}",
+            "The signature is not accepted: " + " ".join(found.messages("en")),
+            [Violation("/cms", f"signature_{code.value}") for code in found.codes],
+            extra={"signature": {"status": found.status.value, "intact": found.intact,
+                                 "valid": found.valid, "trusted": found.trusted}},
+        )
+        return problem_response(problem)
+
+    @app.errorhandler(NotSigned)
+    def _not_signed(error: NotSigned) -> Response:
+        missing = ", ".join(error.missing) or "—"
+        if not error.quorum_known and not error.missing:
+            problem = single(409, "quorum-unknown", "quorum_unknown", "/protocol",
+                             number=error.registration_number)
+        elif isinstance(error, CitedProtocolNotSigned):
+            problem = single(409, "protocol-not-signed", "protocol_unsigned", "/protocol",
+                             number=error.registration_number, missing=missing)
+        else:
+            problem = single(409, "not-signed", "not_signed", "", missing=missing)
+        problem.extra["missing"] = list(error.missing)
+        return problem_response(problem)
+
+    @app.errorhandler(CitationRefused)
+    def _citation(error: CitationRefused) -> Response:
+        return problem_response(single(422, "invalid-citation", error.code, error.pointer))

@@ -1,0 +1,166 @@
+"""The public verification API (no token: see service.auth's public prefixes).
+
+GET  /api/v1/verify/{number}[?t=…&surname=…]  → 200 {status, document, revocation, …} for
+     every number, including "not_issued" and "mistyped": the answer is the verification
+POST /api/v1/verify/upload  multipart `pdf` [+ `p7s`] → {matches, sha256, document, …};
+     413 over QUJAT_UPLOAD_MAX_BYTES, 400 without a PDF
+
+Never an IIN; the holder's name masked unless `t` is the document's token or `surname`
+matches. Rate limited per client with the public pages (429 + Retry-After).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, json, request
+
+from service.errors import single
+from service.verification import (
+    Disclosure,
+    SignaturesOnRecord,
+    SignerCheck,
+    UploadCheck,
+    Verification,
+)
+from service.vocabulary import LANGUAGES
+from service.web import (
+    MAX_SURNAME_LENGTH,
+    MAX_TOKEN_LENGTH,
+    UploadRefused,
+    category_label,
+    check_upload,
+    read_upload,
+    verifier,
+)
+
+bp = Blueprint("verify_api", __name__)
+
+
+def _signer(check: SignerCheck) -> dict[str, Any]:
+    return {
+        "name": check.name,
+        "role": check.role,
+        "status": check.status,
+        "signed_at": check.signed_at.isoformat() if check.signed_at else None,
+        "reasons": list(check.reasons),
+    }
+
+
+def _signatures(on_record: SignaturesOnRecord | None) -> dict[str, Any]:
+    if on_record is None:
+        return {"verified": None, "signers": []}
+    return {"verified": on_record.verified, "signers": [_signer(c) for c in on_record.checks]}
+
+
+def _summary(found: Verification) -> dict[str, Any]:
+    """Whether the signatures on record verify: each was verified when it was accepted, so
+    the document verifies once every required signature is in (`signed_at`)."""
+    body: dict[str, Any] = {
+        "required": found.signatures_required,
+        "verified": found.signed_at is not None if found.signatures_required else None,
+        "signed_at": _iso(found.signed_at),
+    }
+    if found.signatures is not None:
+        body["signers"] = _signatures(found.signatures)["signers"]
+    return body
+
+
+def verification_json(found: Verification) -> dict[str, Any]:
+    body: dict[str, Any] = {"registration_number": found.number, "status": found.status.value}
+    if not found.found or found.form is None:
+        return body
+    facts = found.facts
+    body["document"] = {
+        "form": found.form.value,
+        "issuing_body": {"code": found.organisation_code, "name": found.issuing_body},
+        "holder": (
+            {"name": found.holder_name, "full_name_shown": found.name_disclosed}
+            if found.holder_name else None
+        ),
+        "position": facts.position,
+        "organisation": facts.workplace,
+        "category": facts.category,
+        "category_label": (
+            {lang: category_label(facts.category, lang) for lang in LANGUAGES}
+            if facts.category else None
+        ),
+        "grant": facts.grant,
+        "outcome": facts.outcome,
+        "decision_date": _iso(facts.decision_date),
+        "order": (
+            {"number": facts.order_number, "date": _iso(facts.order_date)}
+            if facts.order_number else None
+        ),
+        "issue_date": _iso(facts.issue_date),
+        "valid_until": _iso(facts.valid_until),
+        "issued_at": _iso(found.issued_at),
+    }
+    body["revocation"] = (
+        {
+            "revoked_at": found.revocation.revoked_at.isoformat(),
+            "reason": found.revocation.reason,
+            "act": {
+                "number": found.revocation.act_number,
+                "date": found.revocation.act_date.isoformat(),
+            },
+        }
+        if found.revocation else None
+    )
+    body["superseded_by"] = _link(found.superseded_by)
+    body["supersedes"] = _link(found.supersedes)
+    body["signatures"] = _summary(found)
+    return body
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _link(number: str | None) -> dict[str, str] | None:
+    if number is None:
+        return None
+    return {"registration_number": number, "verify": f"/verify/{number}"}
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+
+
+@bp.get("/api/v1/verify/<string:number>")
+def verify(number: str) -> Response:
+    token = request.args.get("t")
+    surname = request.args.get("surname")
+    offered = Disclosure(
+        token=token if token and len(token) <= MAX_TOKEN_LENGTH else None,
+        surname=surname if surname and len(surname) <= MAX_SURNAME_LENGTH else None,
+    )
+    # one query, no signer list: the page and ?signers=1 list them one by one
+    listed = request.args.get("signers") == "1"
+    return _json(verification_json(verifier().verify(number, offered, signatures=listed)))
+
+
+def upload_json(checked: UploadCheck) -> dict[str, Any]:
+    return {
+        "sha256": checked.sha256,
+        "matches": checked.matches,
+        "claimed_registration_number": checked.claimed_number,
+        "verification": (
+            verification_json(checked.verification) if checked.verification else None
+        ),
+        "signatures": _signatures(checked.signatures) if checked.matches else None,
+        "uploaded_signature": (
+            _signer(checked.uploaded_signature) if checked.uploaded_signature else None
+        ),
+    }
+
+
+@bp.post("/api/v1/verify/upload")
+def upload() -> Response:
+    try:
+        content, signature = read_upload()
+    except UploadRefused as refused:
+        slug = "too-large" if refused.status == 413 else "upload-missing"
+        code = "too_large" if refused.status == 413 else "upload_missing"
+        raise single(refused.status, slug, code, "/pdf", **refused.params) from None
+    return _json(upload_json(check_upload(content, signature)))
