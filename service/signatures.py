@@ -37,7 +37,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,7 @@ from service.storage import ObjectStore, Reference
 from service.verification import SignaturesOnRecord, SignerCheck
 from service.vocabulary import Form, Language
 from signing import (
+    Failure,
     FailureCode,
     RevocationMode,
     RevocationPolicy,
@@ -829,10 +830,6 @@ def _report_json(report: SignatureReport, verified_at: dt.datetime) -> dict[str,
 
 
 def _with_failure(report: SignatureReport, code: FailureCode) -> SignatureReport:
-    from dataclasses import replace
-
-    from signing import Failure
-
     return replace(report, status=Status.INVALID, failures=(*report.failures, Failure(code)))
 
 
