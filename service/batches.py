@@ -506,13 +506,16 @@ def _audit_completed(session: Any, batch: Batch, clock: Clock) -> None:
 def requeue_expired(database: Database, clock: Clock, limit: int = 1000) -> list[uuid.UUID]:
     """Items whose worker's lease expired (it died, or its machine did), queued again."""
     now = clock()
+    expired = (
+        select(BatchItem.id, BatchItem.batch_id, BatchItem.position)
+        .where(BatchItem.state == BatchItemState.RUNNING, BatchItem.lease_until < now)
+        .limit(limit)
+    )
+    with database.read() as session:  # the usual answer, without taking SQLite's write lock
+        if not session.execute(expired).first():
+            return []
     with database.write() as session:
-        rows = session.execute(
-            select(BatchItem.id, BatchItem.batch_id, BatchItem.position)
-            .where(BatchItem.state == BatchItemState.RUNNING, BatchItem.lease_until < now)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = session.execute(expired.with_for_update(skip_locked=True)).all()
         if not rows:
             return []
         ids = [row.id for row in rows]

@@ -54,6 +54,7 @@ INVALID = {3: "iin", 77: "intern", 150: "no-id"}
 
 def session_bodies(example: Example, count: int, prefix: str) -> list[dict[str, Any]]:
     """`count` certificates and extracts with distinct ids; the items of INVALID are wrong."""
+    assert count > max(INVALID), "every invalid position must be in the session"
     bodies = []
     for i in range(count):
         form = "certificate" if i % 3 else "extract"
@@ -236,6 +237,9 @@ def http_status(url: str, token: str, location: str) -> Callable[[], dict[str, A
     return get
 
 
+# the default set-up: local executor and SQLite, nothing else installed (PostgreSQL runs
+# under the Celery tests below, and both databases under test_batches_api.py)
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_local_executor_issues_a_session_inside_qujat_serve(
     cli_env: dict[str, str], tmp_path: Path, example: Example
 ) -> None:
@@ -265,6 +269,7 @@ def test_local_executor_issues_a_session_inside_qujat_serve(
     assert_exactly_once(env["QUJAT_DATABASE_URL"], env, batch_id, valid_ids(bodies))
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_local_executor_survives_a_killed_pool_process_and_a_killed_server(
     cli_env: dict[str, str], tmp_path: Path, example: Example
 ) -> None:
@@ -297,7 +302,7 @@ def test_local_executor_survives_a_killed_pool_process_and_a_killed_server(
 def test_celery_workers_issue_a_session(
     celery_env: dict[str, str], client: FlaskClient, example: Example, worker_log: Path
 ) -> None:
-    bodies = session_bodies(example, 200, "celery")
+    bodies = session_bodies(example, 300, "celery")
     posted = client.post("/api/v1/batches", json=bodies)
     assert posted.status_code == 202
     location = posted.headers["Location"]
@@ -305,7 +310,7 @@ def test_celery_workers_issue_a_session(
         start()
         status = wait_for(lambda: client.get(location).get_json(),
                           lambda s: s["state"] == "completed", timeout=600)
-    assert (status["done"], status["failed"], status["queued"]) == (197, 3, 0)
+    assert (status["done"], status["failed"], status["queued"]) == (297, 3, 0)
     check_failed_items(status)
     assert_exactly_once(celery_env["QUJAT_DATABASE_URL"], celery_env,
                         posted.get_json()["id"], valid_ids(bodies))
@@ -322,7 +327,7 @@ def test_a_celery_worker_killed_mid_batch_leaves_every_item_issued_once(
     with workers(celery_env, worker_log) as start:
         first = start()
         wait_for(lambda: client.get(location + "?items=none").get_json(),
-                 lambda s: s["done"] >= 60, timeout=300)
+                 lambda s: s["done"] >= 80, timeout=300)
         first.kill()  # SIGKILL, main process and pool: its messages are unacknowledged
         killed = client.get(location + "?items=none").get_json()
         assert killed["state"] == "running"
