@@ -64,7 +64,10 @@ def configure(core: Settings, settings: BatchSettings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_prefetch_multiplier=1,
-        worker_enable_remote_control=False,
+        # the remote-control channel is also what makes a Redis-broker worker notice that its
+        # broker restarted: without it (kombu 5.7) the worker logs "Couldn't ack", never
+        # reconnects and consumes nothing more (test_a_broker_killed_and_restarted_mid_batch…)
+        worker_enable_remote_control=True,
         worker_send_task_events=False,
         worker_hijack_root_logger=False,
         worker_cancel_long_running_tasks_on_connection_loss=False,

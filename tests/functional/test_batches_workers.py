@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,7 +34,7 @@ from service.batches import BatchSettings
 from service.db import Database
 from service.models import BatchItem, BatchItemState, Document
 from tests.functional.test_registry_server import assert_checks_pass, assert_gapless
-from tests.servers import QUJAT, create_token, running
+from tests.servers import QUJAT, create_token, free_port, running
 
 pytestmark = pytest.mark.slow
 Example = Callable[..., dict[str, Any]]
@@ -50,6 +51,7 @@ FAST = {
     "QUJAT_BATCH_PROCESSES": "2",
 }
 INVALID = {3: "iin", 77: "intern", 150: "no-id"}
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 
 
 def session_bodies(example: Example, count: int, prefix: str) -> list[dict[str, Any]]:
@@ -337,3 +339,139 @@ def test_a_celery_worker_killed_mid_batch_leaves_every_item_issued_once(
     assert (status["done"], status["failed"]) == (237, 3)
     assert_exactly_once(celery_env["QUJAT_DATABASE_URL"], celery_env,
                         posted.get_json()["id"], valid_ids(bodies))
+
+
+# --------------------------------------------------------------------------- broker restarts
+
+
+class PrivateBroker:
+    """A Redis or RabbitMQ server of this test's own, on free ports, that the test may kill.
+
+    The machine's own brokers are shared; this one can be SIGKILLed and started again on the
+    same port. Redis keeps nothing on disk (its queue dies with it, as with the machine's own
+    Redis); RabbitMQ keeps its durable queue in its data folder across the restart.
+    """
+
+    def __init__(self, kind: str, folder: Path) -> None:
+        self.kind = kind
+        self.folder = folder
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.node = f"qujat-test-{uuid.uuid4().hex[:8]}@localhost"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        if self.kind == "redis":
+            return f"redis://127.0.0.1:{self.port}/0"
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        if self.kind == "redis":
+            return [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--dir", str(self.folder)], {}
+        config = self.folder / "rabbitmq.conf"
+        config.write_text(f"listeners.tcp.1 = 127.0.0.1:{self.port}\n")
+        plugins = self.folder / "enabled_plugins"
+        plugins.write_text("[].\n")
+        # the server script itself, not Debian's wrapper that re-runs it through `su` in a
+        # session of its own (out of reach of the test's SIGKILL)
+        return [RABBITMQ_SERVER], {
+            "HOME": str(self.folder),  # its own Erlang cookie
+            "RABBITMQ_CONFIG_FILE": str(config),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(plugins),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.folder / "log"),
+            "RABBITMQ_PID_FILE": str(self.folder / "pid"),
+        }
+
+    def start(self, timeout: float = 90) -> None:
+        argv, extra = self.command()
+        with (self.folder / "broker.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, env={**os.environ, **extra}, cwd=self.folder, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.kind} exited: {self.log_tail()}")
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"{self.kind} did not start in {timeout} s: {self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL to the broker's whole process group (RabbitMQ's beam and its helpers)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self.process = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the port is free again once the listener is gone
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    def log_tail(self) -> str:
+        return (self.folder / "broker.log").read_text(errors="replace")[-2000:]
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def private_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateBroker]:
+    kind = request.param
+    program = "redis-server" if kind == "redis" else "rabbitmq-server"
+    if not Path(RABBITMQ_SERVER if kind == "rabbitmq" else shutil.which(program) or "").is_file():
+        message = f"{program} is not installed: cannot restart a broker of the test's own"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI must run the broker-restart test", pytrace=False)
+        pytest.skip(message)
+    broker = PrivateBroker(kind, tmp_path / kind)
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.kill()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_broker_killed_and_restarted_mid_batch_does_not_lose_it(
+    private_broker: PrivateBroker, cli_env: dict[str, str], app: Flask, client: FlaskClient,
+    example: Example, worker_log: Path,
+) -> None:
+    env = {**cli_env, **FAST, "QUJAT_BATCH_EXECUTOR": "celery",
+           "QUJAT_BROKER_URL": private_broker.url,
+           # queued this long means the message may have died with the broker: send it again
+           "QUJAT_BATCH_RESEND_SECONDS": "20"}
+    app.extensions["qujat.batches"] = BatchService(
+        app.extensions["qujat.database"], app.extensions["qujat.settings"],
+        BatchSettings.from_env(env),
+    )
+    bodies = session_bodies(example, 200, f"restart-{private_broker.kind}")
+    posted = client.post("/api/v1/batches", json=bodies)
+    assert posted.status_code == 202
+    location = posted.headers["Location"]
+    with workers(env, worker_log) as start:
+        start()
+        wait_for(lambda: client.get(location + "?items=none").get_json(),
+                 lambda s: s["done"] >= 40, timeout=300)
+        private_broker.kill()  # every unstarted message of the batch is in the dead broker
+        during = client.get(location + "?items=none").get_json()
+        assert during["state"] == "running"
+        time.sleep(3)
+        private_broker.start()  # Redis comes back empty, RabbitMQ with its durable queue
+        status = wait_for(lambda: client.get(location).get_json(),
+                          lambda s: s["state"] == "completed", timeout=600)
+    assert (status["done"], status["failed"]) == (197, 3)
+    check_failed_items(status)
+    assert_exactly_once(env["QUJAT_DATABASE_URL"], env, posted.get_json()["id"],
+                        valid_ids(bodies))
