@@ -161,11 +161,13 @@ def main() -> None:
     print(f"  one by one:   {single:7.1f} s  {args.count / single:6.1f} documents/s "
           f"({args.threads} client threads, 2 gunicorn workers)")
     print(f"  ratio:        {single / batch:7.2f} x")
-    for hours in (8, 1):
-        needed = PEAK_DOCUMENTS / (hours * 3600) / per_worker
-        print(f"  {PEAK_DOCUMENTS:,} documents within {hours} h need {needed:.1f} worker "
-              f"process(es) at {per_worker:.1f} documents/s each -> {math.ceil(needed)}")
-
+    one_process = PEAK_DOCUMENTS / per_worker
+    print(f"  capacity:     {per_worker:.1f} documents/s per worker process; a national peak "
+          f"of {PEAK_DOCUMENTS:,} documents takes one process {one_process / 60:.0f} min")
+    for hours in (8, 1, 0.25):
+        needed = math.ceil(PEAK_DOCUMENTS / (hours * 3600) / per_worker)
+        print(f"                {PEAK_DOCUMENTS:,} documents within {hours:g} h: "
+              f"{needed} worker process(es)")
 
 if __name__ == "__main__":
     main()
