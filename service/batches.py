@@ -101,7 +101,10 @@ class BatchSettings:
     max_items: int = DEFAULT_MAX_ITEMS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     processes: int = 2  # local executor: render processes per machine
-    lease_seconds: float = 120.0  # longer than any one item takes, even on a loaded machine
+    # longer than one document takes even on a loaded machine (a 500-row protocol: ~7 s), and
+    # short enough that a killed worker's item comes back soon; a lease that runs out under a
+    # worker still busy costs only work (the registry's decision_id idempotency), never a copy
+    lease_seconds: float = 30.0
     reconcile_seconds: float = 5.0
     resend_seconds: float = 900.0  # celery: re-send items queued this long (lost messages)
     max_attempts: int = 5
@@ -125,7 +128,7 @@ class BatchSettings:
                 env, "QUJAT_BATCH_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, integer=True
             ),
             processes=_positive(env, "QUJAT_BATCH_PROCESSES", 2, integer=True),
-            lease_seconds=_positive(env, "QUJAT_BATCH_LEASE_SECONDS", 120.0, integer=False),
+            lease_seconds=_positive(env, "QUJAT_BATCH_LEASE_SECONDS", 30.0, integer=False),
             reconcile_seconds=_positive(
                 env, "QUJAT_BATCH_RECONCILE_SECONDS", 5.0, integer=False
             ),

@@ -91,7 +91,8 @@ def _refused(error: ApiError) -> None:
 
 
 def _summary(status: dict[str, Any], failed_items: list[dict[str, Any]],
-             seconds: float | None = None) -> None:
+             seconds: float | None = None, lines: list[int] | None = None) -> None:
+    """The counts and every failed item; `lines`: the file line of each item (NDJSON)."""
     took = f" in {seconds:.1f} s" if seconds is not None else ""
     click.echo(
         f"batch {status['id']}: {status['total']} item(s), {status['done']} issued, "
@@ -101,7 +102,8 @@ def _summary(status: dict[str, Any], failed_items: list[dict[str, Any]],
         click.echo("failed items:")
     for item in failed_items:
         problem = item.get("problem", {})
-        click.echo(f"  #{item['index']} {item['decision_id'] or '(no decision_id)'}: "
+        where = f" (line {lines[item['index']]})" if lines else ""
+        click.echo(f"  #{item['index']}{where} {item['decision_id'] or '(no decision_id)'}: "
                    f"{problem.get('detail', '')}")
         for error in problem.get("errors", []):
             click.echo(f"      {error['pointer'] or '/'}: {error['reason']} [{error['code']}]")
@@ -136,8 +138,9 @@ def batch_submit(file: Path, url: str, token: str, messages: str, poll: float,
     client = Client(url, token, messages)
     media = "application/x-ndjson" if file.suffix.lower() == ".ndjson" else "application/json"
     started = time.monotonic()
+    body = file.read_bytes()
     try:
-        submitted = client.call("POST", "/api/v1/batches", file.read_bytes(), media)
+        submitted = client.call("POST", "/api/v1/batches", body, media)
     except ApiError as error:
         _refused(error)
     batch_id = submitted["id"]
@@ -163,12 +166,19 @@ def batch_submit(file: Path, url: str, token: str, messages: str, poll: float,
             time.sleep(poll)
             status = client.call("GET", path + "?items=none")
     failed = client.call("GET", path + "?items=failed")["items"] if status["failed"] else []
-    _summary(status, failed, time.monotonic() - started)
+    _summary(status, failed, time.monotonic() - started, _item_lines(body, media))
     if status["state"] != "completed":
         click.echo(f"still running; see `qujat batch status {batch_id}`", err=True)
         sys.exit(3)
     if failed:
         sys.exit(1)
+
+
+def _item_lines(body: bytes, media: str) -> list[int] | None:
+    """For NDJSON, the line number of each item (the server skips blank lines)."""
+    if media != "application/x-ndjson":
+        return None
+    return [n for n, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
 
 
 @batch_group.command("status")

@@ -249,7 +249,8 @@ def test_local_executor_issues_a_session_inside_qujat_serve(
     token = create_token(env)
     bodies = session_bodies(example, 200, "local")
     session = tmp_path / "session.ndjson"
-    session.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bodies))
+    # a blank first line: skipped by the server, still counted in the line numbers shown
+    session.write_text("\n" + "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bodies))
     with running(env, tmp_path / "server.log") as server:
         submitted = subprocess.run(
             [QUJAT, "batch", "submit", str(session), "--url", server.url, "--token", token,
@@ -261,7 +262,7 @@ def test_local_executor_issues_a_session_inside_qujat_serve(
         get = http_status(server.url, token, f"/api/v1/batches/{batch_id}")
         status = get()
     assert "200 item(s), 197 issued, 3 failed, 0 unfinished" in submitted.stdout
-    assert "#3 local-0003" in submitted.stdout
+    assert "#3 (line 5) local-0003" in submitted.stdout
     assert "/decision/person/iin: Контрольный разряд ИИН не сходится. [iin_checksum]" in (
         submitted.stdout)
     assert "200/200" in submitted.stderr  # the progress bar's last state
