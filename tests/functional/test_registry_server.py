@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service.audit import history
 from service.db import Database
@@ -138,11 +138,31 @@ def test_failures_mid_way_leave_no_gaps(
     assert_checks_pass(cli_env)
 
 
+def _document_count(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        with database.read() as session:
+            return session.scalar(select(func.count()).select_from(Document)) or 0
+    finally:
+        database.dispose()
+
+
 def _burst_and_kill(
-    server: QujatServer, token: str, batch: list[dict[str, Any]], delay: float
+    server: QujatServer, token: str, batch: list[dict[str, Any]], database_url: str,
+    after: int, delay: float,
 ) -> list[Posted]:
-    """Post `batch` and SIGKILL the whole server `delay` seconds into the burst."""
-    killer = threading.Timer(delay, server.kill, kwargs={"sig": signal.SIGKILL})
+    """Post `batch` and SIGKILL the whole server `delay` seconds after `after` more documents
+    exist: counted, not timed, so a slow or loaded machine still gets to issue some."""
+    start = _document_count(database_url)
+
+    def kill_when_due() -> None:
+        deadline = time.monotonic() + 120
+        while _document_count(database_url) < start + after and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(delay)
+        server.kill(signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_due)
     killer.start()
     try:
         return post_many(server.url, token, batch, threads=12, keys=True)
@@ -163,8 +183,9 @@ def test_sigkill_during_a_burst_loses_nothing(
     for _ in range(4):
         server.start()  # upgrades nothing, completes whatever the last kill left pending
         waiting = [i for i in ids if i not in answered]
-        for posted in _burst_and_kill(server, token, bodies(example, waiting[:60]),
-                                      rng.uniform(0.8, 2.5)):
+        burst = bodies(example, waiting[:60])
+        for posted in _burst_and_kill(server, token, burst, cli_env["QUJAT_DATABASE_URL"],
+                                      rng.randint(8, 20), rng.uniform(0, 0.3)):
             if posted.status in (200, 201):
                 answered[posted.decision_id] = posted
             else:  # no answer, or 409 while a killed request's key is still leased
