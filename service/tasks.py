@@ -117,6 +117,22 @@ def send_items(item_ids: Iterable[uuid.UUID], countdown: float | None = None) ->
     return sent
 
 
+def broker_queue_empty(queue: str) -> bool:
+    """Whether the broker holds no message for `queue` (a queue it lost counts as empty);
+    False when the broker cannot be asked, so that nothing is re-sent in a hurry."""
+    try:
+        with celery_app.connection_for_write() as connection:
+            channel = connection.default_channel
+            try:
+                declared = channel.queue_declare(queue=queue, passive=True)
+            except connection.channel_errors:  # no such queue: the broker lost it
+                return True
+            return int(declared.message_count) == 0
+    except Exception:  # an unreachable broker: the next round asks again
+        log.debug("cannot ask the broker about queue %s", queue, exc_info=True)
+        return False
+
+
 class Reconciler:
     """Beside a Celery worker: re-sends items whose lease expired or whose message was lost."""
 
@@ -142,9 +158,14 @@ class Reconciler:
         import datetime as dt
 
         ids = requeue_expired(self.db, self.clock)
-        ids += resend_stale(
-            self.db, self.clock, dt.timedelta(seconds=self.settings.resend_seconds)
-        )
+        # An item queued in the database but absent from an empty broker queue cannot be on
+        # its way (a reserved message is claimed within one item's time): its message died
+        # with a broker restarted without its queue. Sent again after one lease, not after
+        # QUJAT_BATCH_RESEND_SECONDS, the wait for a queue that still holds messages.
+        wait = self.settings.resend_seconds
+        if self.settings.lease_seconds < wait and broker_queue_empty(self.settings.queue):
+            wait = self.settings.lease_seconds
+        ids += resend_stale(self.db, self.clock, dt.timedelta(seconds=wait))
         if ids:
             log.warning("re-sending %d batch item(s)", len(ids))
             send_items(ids)
