@@ -82,24 +82,17 @@ def create_app(
     # per-member signatures (issue 5): commissions, protocols, signing, .p7s, reports
     from service.api import signatures as signatures_api
 
-    signatures_api.install(app)
-    # public verification (issue 6): listeners, pages, API, rate limit, security headers
+    signatures_service = signatures_api.install(app)
+    # public verification (issue 6): listeners, pages, API, rate limit, security headers; the
+    # signatures on record come from the signatures service installed just above
     from service import verification, web
+    from service.signatures import Ledger
 
     verification.install(app.extensions["qujat.registry"])
     web.install(
         app,
         settings,
-        verification.Verifier(
-            database,
-            clock=clock,
-            ledger=verification.StoredSignatures(
-                database,
-                app.extensions["qujat.registry"].store,
-                settings.trust_dir,
-                clock=clock,
-            ),
-        ),
+        verification.Verifier(database, clock=clock, ledger=Ledger(signatures_service)),
         verification.Revocations(database, clock=clock),
     )
     # deadlines in working days and e-mail delivery of extracts (issue 8)

@@ -834,16 +834,18 @@ def _with_failure(report: SignatureReport, code: FailureCode) -> SignatureReport
 
 
 class Ledger:
-    """The signatures on record, for public verification (service.verification's
-    SignatureLedger): names and roles, never IINs."""
+    """The signatures on record, for public verification: service.verification's
+    SignatureLedger, read through this service (its tables, object store, trust folder and
+    revocation policy). Every required signer in the document's order, by name and role: the
+    IIN only pairs a requirement with its signature here and never leaves this class."""
 
     def __init__(self, signatures: Signatures) -> None:
         self.signatures = signatures
 
     def on_record(self, document_id: uuid.UUID) -> SignaturesOnRecord | None:
-        """What each signature's verification found when it was accepted."""
-        with self.signatures.db.read() as session:
-            signers = self._signers(session, document_id)
+        """What each signature's verification found when it was accepted (None when the
+        document needs no signatures)."""
+        signers = self._signers(document_id)
         if signers is None:
             return None
         return SignaturesOnRecord(tuple(
@@ -854,37 +856,52 @@ class Ledger:
         ))
 
     def reverify(self, document_id: uuid.UUID, content: bytes) -> SignaturesOnRecord | None:
-        """Every stored signature verified again, now, over `content`."""
-        service = self.signatures
-        with service.db.read() as session:
-            signers = self._signers(session, document_id)
+        """Every stored signature verified again, now, over `content` (None when the document
+        needs no signatures). Without trust anchors (QUJAT_TRUST_DIR unset or gone) each
+        signed one is "indeterminate" with the reason "no_trust_anchors": a public page must
+        answer, not fail."""
+        signers = self._signers(document_id)
         if signers is None:
             return None
+        service = self.signatures
         signed = [s for s in signers if s.signature is not None]
-        reports = iter(verify_signatures(
-            [service.store.get(s.signature.cms_sha256) for s in signed
-             if s.signature is not None],
-            content, trust=service.trust.anchors(), expected_iins=[s.iin for s in signed],
-            now=service.clock(), revocation=service.revocation,
-        ) if signed else ())
-        checks = []
-        for s in signers:
-            if s.signature is None:
-                checks.append(SignerCheck(s.name, s.role, "missing"))
-                continue
-            report = next(reports)
-            checks.append(SignerCheck(s.name, s.role, report.status.value, report.signing_time,
-                                      tuple(c.value for c in report.codes)))
-        return SignaturesOnRecord(tuple(checks))
+        checks: dict[str, SignerCheck] = {}
+        if signed:
+            try:
+                trust = service.trust.anchors()
+            except SigningUnavailable:
+                checks = {s.iin: SignerCheck(s.name, s.role, "indeterminate",
+                                             s.signature.signing_time, ("no_trust_anchors",))
+                          for s in signed if s.signature is not None}
+            else:
+                reports = verify_signatures(
+                    [service.store.get(s.signature.cms_sha256) for s in signed
+                     if s.signature is not None],
+                    content, trust=trust, expected_iins=[s.iin for s in signed],
+                    now=service.clock(), revocation=service.revocation,
+                )
+                checks = {s.iin: SignerCheck(s.name, s.role, r.status.value, r.signing_time,
+                                             tuple(c.value for c in r.codes))
+                          for s, r in zip(signed, reports, strict=True)}
+        return SignaturesOnRecord(tuple(
+            checks.get(s.iin) or SignerCheck(s.name, s.role, "missing") for s in signers
+        ))
 
-    @staticmethod
-    def _signers(session: Session, document_id: uuid.UUID) -> list[SignerState] | None:
-        if session.get(SigningState, document_id) is None:
-            return None
-        signatures = {s.iin: s for s in session.scalars(
-            select(SignatureRecord).where(SignatureRecord.document_id == document_id))}
-        return [SignerState(r.name, r.role, r.iin, signatures.get(r.iin))
-                for r in _requirements(session, document_id)]
+    def _signers(self, document_id: uuid.UUID) -> list[SignerState] | None:
+        """The required signers with their signatures: one query (a verify page runs it)."""
+        with self.signatures.db.read() as session:
+            rows = session.execute(
+                select(SignatureRequirement, SignatureRecord)
+                .outerjoin(SignatureRecord,
+                           (SignatureRecord.document_id == SignatureRequirement.document_id)
+                           & (SignatureRecord.iin == SignatureRequirement.iin))
+                .where(SignatureRequirement.document_id == document_id)
+                .order_by(SignatureRequirement.ordinal)
+            ).all()
+            # SigningListener records a signing state with at least one requirement, or none
+            if not rows:
+                return None
+            return [SignerState(r.name, r.role, r.iin, signature) for r, signature in rows]
 
 
 def signature_references(database: Database) -> list[Reference]:

@@ -13,9 +13,12 @@ reinstating a decision takes a new document. Supersession is declared by the new
 transaction that numbers it, so the old document reads "superseded" as soon as the new one is
 issued. Both are entries of the audit trail.
 
-Signatures are issue 5's: a `SignatureLedger` answers whether the signatures on record verify
-(`NoSignatureLedger` until that service is plugged in). An uploaded .p7s is checked here with
-the signing library.
+Signatures are issue 5's. The lookup reads only whether a document needs signatures and when
+it became signed (its `signing_states` row); who signed, and whether each signature verifies, a
+`SignatureLedger` answers signer by signer. The app plugs in `service.signatures.Ledger`, which
+reads them through the signatures service (its tables, object store, trust folder and
+revocation policy); `NoSignatureLedger` stands in where there is no such service. An uploaded
+.p7s is checked here with the signing library.
 """
 
 from __future__ import annotations
@@ -61,8 +64,6 @@ from service.models import (
     DocumentStatus,
     Organisation,
     Revocation,
-    SignatureRecord,
-    SignatureRequirement,
     SigningState,
     Supersession,
 )
@@ -75,7 +76,6 @@ from service.registry import (
     Registry,
     parse_registration_number,
 )
-from service.storage import ObjectStore
 from service.vocabulary import Form
 
 # --------------------------------------------------------------------------- results
@@ -148,14 +148,17 @@ class SignaturesOnRecord:
 
 
 class SignatureLedger(Protocol):
-    """The signatures recorded for documents (issue 5's service plugs in here)."""
+    """The signatures recorded for documents: the seam where issue 5's service plugs in
+    (`service.signatures.Ledger`). Every required signer in the document's order, by name and
+    role only: an IIN never crosses this seam."""
 
     def on_record(self, document_id: uuid.UUID) -> SignaturesOnRecord | None:
         """What the stored verification results say; None when none are required."""
         ...
 
     def reverify(self, document_id: uuid.UUID, content: bytes) -> SignaturesOnRecord | None:
-        """Verify every stored signature again over `content`, signer by signer."""
+        """Verify every stored signature again over `content`, signer by signer (without
+        trust anchors each signed one is "indeterminate": "no_trust_anchors")."""
         ...
 
 
@@ -167,75 +170,6 @@ class NoSignatureLedger:
 
     def reverify(self, document_id: uuid.UUID, content: bytes) -> SignaturesOnRecord | None:
         return None
-
-
-class StoredSignatures:
-    """The signatures issue 5 records (tables signing_states, signature_requirements,
-    signatures): each was fully verified when it was accepted; `reverify` checks them again,
-    now, over the bytes someone uploaded. Names and roles only: the IIN joins the tables and
-    never leaves this class."""
-
-    def __init__(
-        self, database: Database, store: ObjectStore, trust_dir: Path | None, *, clock: Clock
-    ) -> None:
-        self.db = database
-        self.store = store
-        self.trust_dir = trust_dir
-        self.clock = clock
-
-    def _rows(self, document_id: uuid.UUID) -> list[Any]:
-        with self.db.read() as session:
-            return list(session.execute(
-                select(
-                    SignatureRequirement.name,
-                    SignatureRequirement.role,
-                    SignatureRequirement.iin,
-                    SignatureRecord.cms_sha256,
-                    SignatureRecord.signing_time,
-                )
-                .outerjoin(SignatureRecord, (SignatureRecord.document_id
-                                             == SignatureRequirement.document_id)
-                           & (SignatureRecord.iin == SignatureRequirement.iin))
-                .where(SignatureRequirement.document_id == document_id)
-                .order_by(SignatureRequirement.ordinal)
-            ).all())
-
-    def on_record(self, document_id: uuid.UUID) -> SignaturesOnRecord | None:
-        rows = self._rows(document_id)
-        if not rows:
-            return None
-        return SignaturesOnRecord(tuple(
-            SignerCheck(r.name, r.role, "valid" if r.cms_sha256 else "missing", r.signing_time)
-            for r in rows
-        ))
-
-    def reverify(self, document_id: uuid.UUID, content: bytes) -> SignaturesOnRecord | None:
-        rows = self._rows(document_id)
-        if not rows:
-            return None
-        signed = [r for r in rows if r.cms_sha256]
-        reports: dict[str, SignerCheck] = {}
-        if signed:
-            if self.trust_dir is None:
-                reports = {r.iin: SignerCheck(r.name, r.role, "indeterminate", r.signing_time,
-                                              ("no_trust_anchors",)) for r in signed}
-            else:
-                from signing import TrustAnchors, verify_signatures
-
-                checked = verify_signatures(
-                    [self.store.get(r.cms_sha256) for r in signed], content,
-                    trust=TrustAnchors.from_folder(self.trust_dir),
-                    expected_iins=[r.iin for r in signed], now=self.clock(),
-                )
-                reports = {
-                    r.iin: SignerCheck(r.name, r.role, report.status.value,
-                                       report.signing_time,
-                                       tuple(code.value for code in report.codes))
-                    for r, report in zip(signed, checked, strict=True)
-                }
-        return SignaturesOnRecord(tuple(
-            reports.get(r.iin) or SignerCheck(r.name, r.role, "missing") for r in rows
-        ))
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,9 +174,11 @@ def report_pdf(document_id: uuid.UUID) -> Response:
 # --------------------------------------------------------------------------- wiring
 
 
-def install(app: Flask) -> None:
+def install(app: Flask) -> Signatures:
     """Plug per-member signatures into the app: the service, its registry listener, the
-    routes and the mapping of its exceptions to problems."""
+    routes and the mapping of its exceptions to problems. The service is returned (and kept in
+    app.extensions["qujat.signatures"]) for what is built on it: public verification's
+    ledger."""
     settings: Settings = app.extensions["qujat.settings"]
     registry: Registry = app.extensions["qujat.registry"]
     service = Signatures(
@@ -193,6 +195,7 @@ def install(app: Flask) -> None:
     app.register_blueprint(commissions_bp)
     app.register_blueprint(bp)
     register_errors(app)
+    return service
 
 
 def register_errors(app: Flask) -> None:
