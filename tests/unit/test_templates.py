@@ -95,13 +95,33 @@ def _required_paths(schema: Mapping[str, Any], prefix: str = "") -> Iterator[str
 # --------------------------------------------------------------------------- template variables
 
 
+@dataclasses.dataclass(frozen=True)
+class Defined:
+    """A macro, and the names its body calls other macros by (its template's macros)."""
+
+    macro: nodes.Macro
+    namespace: dict[str, Defined]
+
+
 class Usage:
     """Walks a Jinja AST and records every value path the template reads, loop variables
-    resolved to the items they iterate (`row` in `table(...)` → `rows[]`)."""
+    resolved to the items they iterate (`row` in `table(...)` → `rows[]`).
 
-    def __init__(self, methods: Mapping[str, str]) -> None:
+    A call of a macro — the template's own, or one imported with `{% from … import … %}`
+    (given `env` to load it) — also walks the macro's body with its parameters bound to
+    the call's arguments, so a value a shared macro prints counts for the form passing it;
+    an `if` on a parameter the call fixes to a constant (`attestation=true`) follows the
+    branch that constant takes, every other `if` all its branches.
+    """
+
+    def __init__(self, methods: Mapping[str, str], env: Environment | None = None) -> None:
         self.methods = methods  # decision method → the array it returns items of
+        self.env = env
         self.paths: set[str] = set()
+        self.macros: dict[str, Defined] = {}  # the macros callable where the walk is
+        self._modules: dict[str, dict[str, Defined]] = {}
+        self._calling: list[nodes.Macro] = []
+        self.constants: dict[str, Any] = {}  # macro parameters the call fixed to a constant
 
     def visit(self, node: nodes.Node, scope: Mapping[str, str | None]) -> None:
         match node:
@@ -114,11 +134,31 @@ class Usage:
                 for child in [*node.body, *node.else_, *([node.test] if node.test else [])]:
                     self.visit(child, inner)
             case nodes.Macro():
+                self.macros[node.name] = Defined(node, self.macros)
                 inner = dict(scope, **{arg.name: None for arg in node.args})
                 for child in node.body:
                     self.visit(child, inner)
             case nodes.FromImport():
-                pass
+                self.macros.update(self._imported(node))
+            case nodes.If():
+                for test, body in [(node.test, node.body), *((e.test, e.body) for e in node.elif_)]:
+                    self.visit(test, scope)
+                    taken = self._decided(test)
+                    if taken is not False:
+                        for child in body:
+                            self.visit(child, scope)
+                    if taken is True:
+                        break
+                else:
+                    for child in node.else_:
+                        self.visit(child, scope)
+            case nodes.CallBlock():
+                # {% call(value) m(…) %}…{% endcall %}: the body is `caller`, its arguments
+                # locals; the call itself is an ordinary macro call
+                inner = dict(scope, **{arg.name: None for arg in node.args})
+                for child in node.body:
+                    self.visit(child, inner)
+                self.visit(node.call, scope)
             case nodes.Assign():
                 self.visit(node.node, scope)
                 for target in _names(node.target):
@@ -129,6 +169,9 @@ class Usage:
                     self.paths.update({self.methods[path], f"{self.methods[path]}[].outcome"})
                 for child in [*node.args, *(k.value for k in node.kwargs)]:
                     self.visit(child, scope)
+                defined = self.macros.get(node.node.name)
+                if defined is not None and node.node.name not in scope:
+                    self._call(defined, node, scope)
             case nodes.Getattr() | nodes.Name():
                 path = self.path_of(node, scope)
                 if path is not None and path not in self.methods:
@@ -136,6 +179,80 @@ class Usage:
             case _:
                 for child in node.iter_child_nodes():
                     self.visit(child, scope)
+
+    def _call(self, defined: Defined, call: nodes.Call, scope: Mapping[str, str | None]) -> None:
+        """Walk a macro's body, its parameters standing for what the call passes."""
+        macro = defined.macro
+        if macro in self._calling:
+            return
+        inner: dict[str, str | None] = {"caller": None, "varargs": None, "kwargs": None}
+        inner.update({arg.name: None for arg in macro.args})
+        values: dict[str, nodes.Expr] = dict(
+            zip([a.name for a in macro.args[len(macro.args) - len(macro.defaults):]],
+                macro.defaults, strict=True)
+        )
+        values.update({arg.name: value for arg, value in zip(macro.args, call.args, strict=False)})
+        values.update({k.key: k.value for k in call.kwargs if k.key in inner})
+        for name, value in values.items():
+            inner[name] = self.path_of(value, scope)
+        constants = {n: v.value for n, v in values.items() if isinstance(v, nodes.Const)}
+        outer = self.macros, self.constants
+        self.macros, self.constants = defined.namespace, constants
+        self._calling.append(macro)
+        try:
+            for child in macro.body:
+                self.visit(child, inner)
+        finally:
+            self._calling.pop()
+            self.macros, self.constants = outer
+
+    def _decided(self, test: nodes.Expr) -> bool | None:
+        """Whether an `if` test holds, when it only reads constants; None when unknown."""
+        known, value = self._value(test)
+        return bool(value) if known else None
+
+    def _value(self, node: nodes.Expr) -> tuple[bool, Any]:
+        match node:
+            case nodes.Const():
+                return True, node.value
+            case nodes.Name() if node.name in self.constants:
+                return True, self.constants[node.name]
+            case nodes.Not():
+                known, value = self._value(node.node)
+                return known, not value
+            case nodes.Compare() if len(node.ops) == 1 and node.ops[0].op in ("eq", "ne"):
+                (left_known, left), (right_known, right) = (
+                    self._value(node.expr), self._value(node.ops[0].expr)
+                )
+                if left_known and right_known:
+                    return True, (left == right) == (node.ops[0].op == "eq")
+        return False, None
+
+    def _imported(self, node: nodes.FromImport) -> dict[str, Defined]:
+        """The macros a `{% from … import … %}` brings in, under the names it gives them."""
+        if self.env is None or not isinstance(node.template, nodes.Const):
+            return {}
+        module = self._module(node.template.value)
+        imported = {}
+        for name in node.names:
+            name, alias = name if isinstance(name, tuple) else (name, name)
+            if name in module:
+                imported[alias] = module[name]
+        return imported
+
+    def _module(self, name: str) -> dict[str, Defined]:
+        """A template's top-level macros (and its own imports), as an import sees them."""
+        if name not in self._modules:
+            assert self.env is not None
+            assert self.env.loader is not None
+            source = self.env.loader.get_source(self.env, name)[0]
+            namespace = self._modules[name] = {}
+            for node in self.env.parse(source).body:
+                if isinstance(node, nodes.FromImport):
+                    namespace.update(self._imported(node))
+                elif isinstance(node, nodes.Macro):
+                    namespace[node.name] = Defined(node, namespace)
+        return self._modules[name]
 
     def path_of(self, node: nodes.Node, scope: Mapping[str, str | None]) -> str | None:
         """`a.b.c` for an attribute chain on a context variable; None for locals."""
@@ -190,10 +307,11 @@ def _docx_xml(path: Path) -> str:
 
 def _used(form: Form, language: str, kind: str) -> set[str]:
     if kind == "html":
-        ast = _html_ast(html_environment(language), language, f"{form.value}.html")  # type: ignore[arg-type]
-    else:
-        xml = _docx_xml(template_dir(language) / f"{form.value}.docx")  # type: ignore[arg-type]
-        ast = DocxEnvironment(language).parse(xml)  # type: ignore[arg-type]
+        env = html_environment(language)  # type: ignore[arg-type]
+        ast = _html_ast(env, language, f"{form.value}.html")
+        return Usage(_methods(form), env).walk(ast)
+    xml = _docx_xml(template_dir(language) / f"{form.value}.docx")  # type: ignore[arg-type]
+    ast = DocxEnvironment(language).parse(xml)  # type: ignore[arg-type]
     return Usage(_methods(form)).walk(ast)
 
 
@@ -266,12 +384,12 @@ def test_docx_top_level_variables_are_fields_or_document(form: Form, language: s
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_shared_layout_reads_no_decision_field(language: str) -> None:
-    """base.html, layout.html and macros.html only use their parameters and blocks."""
-    env = html_environment(language)
-    for name in ("layout.html", "base.html", "macros.html"):
+    """base.html, layout.html and the macro files only use their parameters and blocks."""
+    env = html_environment(language)  # type: ignore[arg-type]
+    for name in ("layout.html", "base.html", "macros.html", "extract_macros.html"):
         folder = SHARED_DIR if (SHARED_DIR / name).exists() else template_dir(language)  # type: ignore[arg-type]
         ast = env.parse((folder / name).read_text("utf-8"))
-        assert Usage({}).walk(ast) == set(), name
+        assert Usage({}, env).walk(ast) == set(), name
 
 
 def test_same_template_names_in_both_languages() -> None:
