@@ -146,12 +146,13 @@ def _settings() -> Settings:
 
 
 def _database(settings: Settings) -> Database:
-    """The database, which must be at the code's schema revision."""
+    """The database at the code's schema revision: SQLite is upgraded as `qujat serve` does
+    (so a first `qujat token create` just works), PostgreSQL only by `qujat db upgrade`."""
     from service.db import Database, DatabaseNotReady, ensure_schema
 
     database = Database(settings.database_url)
     try:
-        ensure_schema(database, auto_upgrade=False)
+        ensure_schema(database, auto_upgrade=database.dialect == "sqlite")
     except DatabaseNotReady as error:
         database.dispose()
         raise click.ClickException(str(error)) from None

@@ -205,7 +205,7 @@ def _settings() -> tuple[Settings, BatchSettings]:
         raise click.ClickException(str(error)) from None
     database = Database(core.database_url)
     try:
-        ensure_schema(database, auto_upgrade=False)
+        ensure_schema(database, auto_upgrade=database.dialect == "sqlite")
     except DatabaseNotReady as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -151,3 +151,24 @@ def postgres_backend() -> Iterator[PostgresBackend]:
             yield PostgresBackend(url, schema)
         finally:
             _drop_schema(admin, schema)
+
+
+@contextlib.contextmanager
+def empty_postgres_schema() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema (no migration run), dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        admin = psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        _unreachable(str(error).strip().splitlines()[0])
+        raise AssertionError("unreachable") from None
+    schema = f"qujat_test_empty_{os.getpid()}"
+    with admin:
+        _drop_schema(admin, schema)
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        try:
+            yield with_search_path(POSTGRES_URL, schema)
+        finally:
+            _drop_schema(admin, schema)

@@ -23,6 +23,7 @@ from service.db import Database, DatabaseNotReady, ensure_schema, head_revision
 from service.faults import Faults, InjectedFault
 from service.models import AuditEntry, Base, Document
 from service.storage import FilesystemStore
+from tests.databases import empty_postgres_schema
 from tests.servers import qujat
 
 Example = Callable[..., dict[str, Any]]
@@ -77,13 +78,26 @@ def test_migrations_go_down_and_up_again(database: Database) -> None:
 def test_db_upgrade_works_from_any_directory(tmp_path: Path) -> None:
     env = {"QUJAT_DATA_DIR": str(tmp_path / "fresh"), "QUJAT_DATABASE_URL": ""}
     assert "empty" in qujat("db", "current", env=env).stdout
-    refused = qujat("token", "create", "--org", "KRG", env=env, check=False)
-    assert refused.returncode == 1
-    assert "qujat db upgrade" in refused.stderr
     assert "was empty" in qujat("db", "upgrade", env=env).stdout
     assert (tmp_path / "fresh" / "qujat.sqlite3").is_file()
     assert qujat("db", "current", env=env).stdout.startswith(head_revision())
     assert qujat("token", "create", "--org", "KRG", env=env).stdout.startswith("qj_")
+
+
+def test_a_first_command_on_a_new_sqlite_folder_creates_the_database(tmp_path: Path) -> None:
+    env = {"QUJAT_DATA_DIR": str(tmp_path / "new"), "QUJAT_DATABASE_URL": ""}
+    assert qujat("token", "create", "--org", "KRG", env=env).stdout.startswith("qj_")
+    assert qujat("db", "current", env=env).stdout.startswith(head_revision())
+
+
+@pytest.mark.postgres
+def test_postgresql_is_upgraded_only_on_purpose(tmp_path: Path) -> None:
+    with empty_postgres_schema() as url:
+        env = {"QUJAT_DATA_DIR": str(tmp_path), "QUJAT_DATABASE_URL": url}
+        refused = qujat("token", "create", "--org", "KRG", env=env, check=False)
+        assert refused.returncode == 1
+        assert "qujat db upgrade" in refused.stderr
+        assert "empty" in qujat("db", "current", env=env).stdout
 
 
 def test_an_outdated_schema_is_refused_unless_upgrading(tmp_path: Path) -> None:
