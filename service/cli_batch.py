@@ -11,6 +11,7 @@ Exit codes of `batch submit`: 0 every item issued; 1 some items failed (they are
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -219,6 +220,7 @@ def batch_dispatch() -> None:
     from service.batches import LocalDispatcher
     from service.db import Database
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     core, settings = _settings()
     database = Database(core.database_url)
     dispatcher = LocalDispatcher(database, core, settings)

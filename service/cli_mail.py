@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import signal
 import sys
 import uuid
@@ -194,6 +195,7 @@ def mail_worker(interval: float) -> None:
     """Send the outbox continuously until stopped (SIGTERM or Ctrl-C)."""
     from service.mail import MailWorker
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = _settings()
     database = _database(settings)
     worker = MailWorker(_sender(settings, database), interval)

@@ -28,10 +28,24 @@ _TITLES: dict[int, str] = {
     409: "Conflict",
     413: "Request too large",
     415: "Unsupported media type",
-    422: "Invalid decision",
+    422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal error",
 }
+# problem types whose title says more than their status's name
+_SLUG_TITLES: dict[str, str] = {
+    "invalid-decision": "Invalid decision",
+    "invalid-batch": "Invalid batch",
+    "invalid-citation": "Invalid protocol citation",
+    "invalid-revocation": "Invalid revocation",
+    "invalid-supersession": "Invalid supersession",
+    "invalid-signature-request": "Invalid signature request",
+}
+
+
+def problem_title(status: int, slug: str) -> str:
+    """The problem's title: its type's own, else its status's name (RFC 9457 §3.1.3)."""
+    return _SLUG_TITLES.get(slug) or _TITLES.get(status, "Error")
 
 
 class Problem(Exception):
@@ -64,7 +78,7 @@ def problem_response(problem: Problem) -> Response:
     language = response_language()
     body: dict[str, Any] = {
         "type": _TYPE_BASE + problem.slug,
-        "title": _TITLES.get(problem.status, "Error"),
+        "title": problem_title(problem.status, problem.slug),
         "status": problem.status,
         "detail": problem.detail,
         "instance": request.path,

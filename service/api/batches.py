@@ -41,7 +41,7 @@ from service.batches import (
 from service.config import Settings
 from service.db import Database
 from service.decisions import Violation
-from service.errors import _TITLES, _TYPE_BASE, Problem, response_language, single
+from service.errors import _TYPE_BASE, Problem, problem_title, response_language, single
 from service.messages import MessageLanguage, message
 from service.models import BatchItemState
 from service.registry import Registry
@@ -250,7 +250,7 @@ def problem_body(problem: ItemProblem, language: MessageLanguage) -> dict[str, A
     """The problem details a single POST /api/v1/documents would have answered."""
     body: dict[str, Any] = {
         "type": _TYPE_BASE + problem.slug,
-        "title": _TITLES.get(problem.status, "Error"),
+        "title": problem_title(problem.status, problem.slug),
         "status": problem.status,
         "detail": problem.detail,
         **problem.extra,

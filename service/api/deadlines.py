@@ -28,6 +28,7 @@ from service.mail import (
     ResendRefused,
     sender_for,
 )
+from service.workdays import ALMATY
 
 bp = Blueprint("deadlines", __name__)
 
@@ -52,7 +53,10 @@ def deadlines() -> Response:
     with sender.db.read() as session:
         found = list_deadlines(session, now, organisation_id=current_caller().organisation_id,
                                status=status, limit=LIST_LIMIT)
-    response = jsonify(now=now.isoformat(), deadlines=[d.as_json() for d in found])
+    # every time of the answer in Asia/Almaty, as the deadlines themselves
+    response = jsonify(
+        now=now.astimezone(ALMATY).isoformat(), deadlines=[d.as_json() for d in found]
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -79,6 +79,9 @@ def listed(client: FlaskClient, status: str | None = None) -> dict[str, dict[str
     query = f"?status={status}" if status else ""
     response = client.get("/api/v1/deadlines" + query)
     assert response.status_code == 200, response.get_json()
+    # every time of the answer in Asia/Almaty, "now" as well
+    assert dt.datetime.fromisoformat(response.get_json()["now"]).utcoffset() == (
+        dt.datetime.now(ALMATY).utcoffset())
     return {d["document"]["registration_number"]: d for d in response.get_json()["deadlines"]}
 
 
