@@ -92,6 +92,17 @@ def _unreachable(reason: str) -> None:
     pytest.skip(f"{message}; set QUJAT_TEST_POSTGRES_URL or start PostgreSQL")
 
 
+def _admin() -> Any:
+    """An autocommit connection to the test server; skips (fails under CI) when unreachable."""
+    import psycopg
+
+    try:
+        return psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        _unreachable(str(error).strip().splitlines()[0])
+        raise AssertionError("unreachable") from None
+
+
 def _drop_schema(connection: Any, schema: str) -> None:
     from psycopg import sql
 
@@ -129,14 +140,9 @@ def sqlite_backend(folder: Path) -> Iterator[SqliteBackend]:
 
 @contextlib.contextmanager
 def postgres_backend() -> Iterator[PostgresBackend]:
-    import psycopg
     from psycopg import sql
 
-    try:
-        admin = psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        _unreachable(str(error).strip().splitlines()[0])
-        raise AssertionError("unreachable") from None
+    admin = _admin()
     worker = re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_WORKER", "main"))
     schema = f"qujat_test_{worker}_{os.getpid()}"
     with admin:
@@ -156,14 +162,9 @@ def postgres_backend() -> Iterator[PostgresBackend]:
 @contextlib.contextmanager
 def empty_postgres_schema() -> Iterator[str]:
     """The URL of a new, empty PostgreSQL schema (no migration run), dropped afterwards."""
-    import psycopg
     from psycopg import sql
 
-    try:
-        admin = psycopg.connect(_libpq(POSTGRES_URL), autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        _unreachable(str(error).strip().splitlines()[0])
-        raise AssertionError("unreachable") from None
+    admin = _admin()
     schema = f"qujat_test_empty_{os.getpid()}"
     with admin:
         _drop_schema(admin, schema)
