@@ -39,7 +39,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +64,9 @@ from service.registry import (
 if TYPE_CHECKING:
     from service.config import Settings
     from service.db import Database
+    from service.errors import Problem
+
+    ProblemOf = Callable[[BaseException], Problem | None]
 
 log = logging.getLogger(__name__)
 
@@ -355,12 +358,18 @@ class BatchWorker:
     """Runs items: claim with a lease, issue through the registry, record the outcome."""
 
     def __init__(
-        self, database: Database, registry: Registry, settings: BatchSettings, clock: Clock
+        self,
+        database: Database,
+        registry: Registry,
+        settings: BatchSettings,
+        clock: Clock,
+        problems: ProblemOf = lambda _error: None,
     ) -> None:
         self.db = database
         self.registry = registry
         self.settings = settings
         self.clock = clock
+        self.problems = problems  # a refusal's problem details, as a single post answers it
 
     def issue_item(self, item_id: uuid.UUID) -> Outcome:
         claim = self._claim(item_id)
@@ -376,7 +385,16 @@ class BatchWorker:
             return self._finish(
                 item_id, BatchItemState.FAILED, problem=invalid_problem(error.violations)
             )
-        except Exception:
+        except Exception as error:
+            # a refusal (an unknown document to supersede, an unsigned protocol cited …) fails
+            # the item with the answer a single post gets; anything else, or a 5xx, is retried
+            problem = self.problems(error)
+            if problem is not None and problem.status < 500:
+                return self._finish(
+                    item_id, BatchItemState.FAILED, problem=ItemProblem(
+                        problem.status, problem.slug, problem.detail, problem.violations,
+                        dict(problem.extra)),
+                )
             log.exception("batch item %s (attempt %d) failed", item_id, claim.attempts)
             return self._release(claim)
         assert isinstance(issued, Issued)  # no idempotency key: never a recorded answer
@@ -662,11 +680,12 @@ def build_worker(core: Settings, settings: BatchSettings) -> BatchWorker:
     """A worker with the application's own registry (its listeners included), built once per
     process: the Renderer's fonts and stylesheets are then reused for every item."""
     from service import create_app
+    from service.errors import problem_of
 
     app = create_app(core)
     return BatchWorker(
         app.extensions["qujat.database"], app.extensions["qujat.registry"], settings,
-        app.extensions["qujat.clock"],
+        app.extensions["qujat.clock"], lambda error: problem_of(app, error),
     )
 
 

@@ -1,14 +1,16 @@
 """One error shape for the whole API: RFC 9457 problem details (application/problem+json).
 
-Domain code raises its own exceptions (InvalidDecision, …); this module is the one place that
-maps them to HTTP statuses. Every problem lists `errors: [{pointer, code, reason}]` so a caller
-learns which field is wrong and why, in Kazakh, Russian or English (Accept-Language).
+Domain code raises its own exceptions (InvalidDecision, …); each module says once, with
+`register_problem`, which problem its exceptions are, and that answers both a single request
+(an error handler) and a batch item (`problem_of`, no request needed). Every problem lists
+`errors: [{pointer, code, reason}]` so a caller learns which field is wrong and why, in Kazakh,
+Russian or English (Accept-Language).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
@@ -105,21 +107,36 @@ def single(status: int, slug: str, code: str, pointer: str = "", **params: objec
     return Problem(status, slug, message(code, "en", params), [Violation(pointer, code, params)])
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(Problem)
-    def _problem(error: Problem) -> Response:
-        return problem_response(error)
+E = TypeVar("E", bound=Exception)
+_PROBLEMS = "qujat.problems"
 
-    @app.errorhandler(InvalidDecision)
-    def _invalid(error: InvalidDecision) -> Response:
-        return problem_response(
-            Problem(
-                422,
-                "invalid-decision",
-                "The decision breaks its schema or the act's rules.",
-                error.violations,
-            )
-        )
+
+def register_problem(app: Flask, kind: type[E], to_problem: Callable[[E], Problem]) -> None:
+    """`kind` raised while handling a request answers `to_problem(error)`, and so does a batch
+    item that raises it (`problem_of`): one mapping for both."""
+    app.extensions.setdefault(_PROBLEMS, {})[kind] = to_problem
+    app.register_error_handler(kind, lambda error: problem_response(to_problem(error)))
+
+
+def problem_of(app: Flask, error: BaseException) -> Problem | None:
+    """The problem `error` is for a caller (the nearest registered class), or None."""
+    found: dict[type[Exception], Callable[[Any], Problem]] = app.extensions.get(_PROBLEMS, {})
+    for kind in type(error).__mro__:
+        if kind in found:
+            return found[kind](error)
+    return None
+
+
+def invalid_decision(error: InvalidDecision) -> Problem:
+    return Problem(
+        422, "invalid-decision", "The decision breaks its schema or the act's rules.",
+        error.violations,
+    )
+
+
+def register(app: Flask) -> None:
+    register_problem(app, Problem, lambda error: error)
+    register_problem(app, InvalidDecision, invalid_decision)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -25,7 +25,7 @@ from service.audit import canonical_json
 from service.auth import current_caller
 from service.config import Settings
 from service.decisions import Violation
-from service.errors import Problem, problem_response, single
+from service.errors import Problem, register_problem, single
 from service.registry import DocumentNotFound, Registry
 from service.signature_report import ReportRenderer, quorum_json, report_json
 from service.signatures import (
@@ -198,49 +198,43 @@ def install(app: Flask) -> Signatures:
     return service
 
 
+def _signature_invalid(error: SignatureInvalid) -> Problem:
+    found = error.report
+    too_large = FailureCode.TOO_LARGE in found.codes
+    return Problem(
+        413 if too_large else 422,
+        "signature-too-large" if too_large else f"signature-{found.status.value}",
+        "The signature is not accepted: " + " ".join(found.messages("en")),
+        [Violation("/cms", f"signature_{code.value}") for code in found.codes],
+        extra={"signature": {"status": found.status.value, "intact": found.intact,
+                             "valid": found.valid, "trusted": found.trusted}},
+    )
+
+
+def _not_signed(error: NotSigned) -> Problem:
+    missing = ", ".join(error.missing) or "—"
+    if not error.quorum_known and not error.missing:
+        problem = single(409, "quorum-unknown", "quorum_unknown", "/protocol",
+                         number=error.registration_number)
+    elif isinstance(error, CitedProtocolNotSigned):
+        problem = single(409, "protocol-not-signed", "protocol_unsigned", "/protocol",
+                         number=error.registration_number, missing=missing)
+    else:
+        problem = single(409, "not-signed", "not_signed", "", missing=missing)
+    problem.extra["missing"] = list(error.missing)
+    return problem
+
+
 def register_errors(app: Flask) -> None:
-    @app.errorhandler(CommissionNotFound)
-    def _commission(_error: CommissionNotFound) -> Response:
-        return problem_response(single(404, "not-found", "commission_unknown"))
-
-    @app.errorhandler(SigningUnavailable)
-    def _unavailable(_error: SigningUnavailable) -> Response:
-        return problem_response(single(503, "signing-unavailable", "signing_unavailable"))
-
-    @app.errorhandler(SignatureRefused)
-    def _refused(error: SignatureRefused) -> Response:
-        slug = _SLUGS.get(error.code, error.code.replace("_", "-"))
-        return problem_response(single(error.status, slug, error.code, error.pointer,
-                                       **error.params))
-
-    @app.errorhandler(SignatureInvalid)
-    def _invalid(error: SignatureInvalid) -> Response:
-        found = error.report
-        too_large = FailureCode.TOO_LARGE in found.codes
-        problem = Problem(
-            413 if too_large else 422,
-            "signature-too-large" if too_large else f"signature-{found.status.value}",
-            "The signature is not accepted: " + " ".join(found.messages("en")),
-            [Violation("/cms", f"signature_{code.value}") for code in found.codes],
-            extra={"signature": {"status": found.status.value, "intact": found.intact,
-                                 "valid": found.valid, "trusted": found.trusted}},
-        )
-        return problem_response(problem)
-
-    @app.errorhandler(NotSigned)
-    def _not_signed(error: NotSigned) -> Response:
-        missing = ", ".join(error.missing) or "—"
-        if not error.quorum_known and not error.missing:
-            problem = single(409, "quorum-unknown", "quorum_unknown", "/protocol",
-                             number=error.registration_number)
-        elif isinstance(error, CitedProtocolNotSigned):
-            problem = single(409, "protocol-not-signed", "protocol_unsigned", "/protocol",
-                             number=error.registration_number, missing=missing)
-        else:
-            problem = single(409, "not-signed", "not_signed", "", missing=missing)
-        problem.extra["missing"] = list(error.missing)
-        return problem_response(problem)
-
-    @app.errorhandler(CitationRefused)
-    def _citation(error: CitationRefused) -> Response:
-        return problem_response(single(422, "invalid-citation", error.code, error.pointer))
+    """This service's refusals as problems, for single requests and batch items alike."""
+    register_problem(app, CommissionNotFound,
+                     lambda _: single(404, "not-found", "commission_unknown"))
+    register_problem(app, SigningUnavailable,
+                     lambda _: single(503, "signing-unavailable", "signing_unavailable"))
+    register_problem(app, SignatureRefused, lambda error: single(
+        error.status, _SLUGS.get(error.code, error.code.replace("_", "-")), error.code,
+        error.pointer, **error.params))
+    register_problem(app, SignatureInvalid, _signature_invalid)
+    register_problem(app, NotSigned, _not_signed)
+    register_problem(app, CitationRefused,
+                     lambda error: single(422, "invalid-citation", error.code, error.pointer))

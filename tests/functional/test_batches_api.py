@@ -24,6 +24,7 @@ from service.audit import verify
 from service.batches import BatchSettings, BatchWorker, Outcome, requeue_expired
 from service.config import Settings
 from service.db import Database
+from service.errors import problem_of
 from service.faults import Faults, InjectedFault
 from service.models import AuditEntry, Batch, BatchItem, BatchItemState, Document
 from tests.conftest import NOW, fixed_clock
@@ -53,7 +54,7 @@ def certificates(example: Example, count: int, prefix: str = "b") -> list[dict[s
 def worker(app: Flask, settings: BatchSettings | None = None, clock: Any = None) -> BatchWorker:
     return BatchWorker(
         app.extensions["qujat.database"], app.extensions["qujat.registry"],
-        settings or BatchSettings(), clock or fixed_clock,
+        settings or BatchSettings(), clock or fixed_clock, lambda error: problem_of(app, error),
     )
 
 
@@ -314,3 +315,32 @@ def test_a_decision_issued_before_with_other_content_fails_its_item_with_409(
     assert item["problem"]["status"] == 409
     assert item["problem"]["document"]["registration_number"] == first["registration_number"]
     assert count(app.extensions["qujat.database"], Document) == 1
+
+
+def test_a_refusal_at_issue_time_fails_its_item_with_the_single_post_answer(
+    app: Flask, client: FlaskClient, example: Example
+) -> None:
+    """Valid on arrival, refused when numbered (a listener's rule): the item fails at once,
+    with the problem details a single post gets, burns no number and is not retried."""
+    bodies = certificates(example, 3, "refused")
+    bodies[0]["supersedes"] = "01-KRG-26-999999-00"  # no such document
+    bodies[1]["protocol"] = "02-KRG-26-999999-00"  # no such protocol to cite
+    posted = client.post("/api/v1/batches", json=bodies).get_json()
+    assert posted["queued"] == 3
+    assert run_all(app) == [Outcome.FAILED, Outcome.FAILED, Outcome.DONE]
+    status = client.get(posted["links"]["self"]).get_json()
+    assert (status["state"], status["done"], status["failed"]) == ("completed", 1, 2)
+    items = {item["index"]: item for item in status["items"]}
+    for index in (0, 1):
+        body = {**bodies[index]}
+        body["decision"] = {**body["decision"], "decision_id": f"single-{index}"}
+        single = client.post("/api/v1/documents", json=body)
+        problem = items[index]["problem"]
+        assert items[index]["attempts"] == 1
+        assert problem["status"] == single.status_code < 500
+        assert problem["type"] == single.get_json()["type"]
+        assert problem["errors"] == single.get_json()["errors"]
+    assert items[0]["problem"]["errors"][0]["pointer"] == "/supersedes"
+    assert items[1]["problem"]["errors"][0]["pointer"] == "/protocol"
+    numbers = [items[2]["document"]["registration_number"]]
+    assert [int(n.split("-")[3]) for n in numbers] == [1]  # no number burned by the refusals
