@@ -247,7 +247,10 @@ def verification_paths() -> dict[str, Any]:
                         "p7s": {"type": "string", "format": "binary"}}}}}},
                 "responses": {
                     "200": {"description": "{sha256, matches, claimed_registration_number, "
-                            "verification, signatures, uploaded_signature}"},
+                            "verification, signatures, uploaded_signature}; uploaded_signature "
+                            "is {status, verified, name, role, signed_at, reasons, signers}, "
+                            "`signers` one per signer of the .p7s (a member's own or a "
+                            "protocol's combined one)"},
                     **_problems(400, 413, 429),
                 },
             }

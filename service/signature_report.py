@@ -21,7 +21,7 @@ from service.dates import legal_datetime
 from service.decisions import ALMATY
 from service.rendering import TemplateFetcher
 from service.signatures import Quorum, SignatureReportView, SignerResult
-from service.vocabulary import Form, Language
+from service.vocabulary import Form, Language, signer_role_label
 from signing.errors import FailureCode
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,22 +52,6 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "serial": "Серийный номер сертификата",
         "signing_time": "Время подписания",
         "result": "Результат",
-    },
-}
-_ROLES: dict[Language, dict[str, str]] = {
-    "kk": {
-        "chair": "комиссия төрағасы",
-        "member": "комиссия мүшесі",
-        "secretary": "комиссия хатшысы",
-        "head_of_organisation": "ұйым басшысы",
-        "authorised_person": "уәкілетті тұлға",
-    },
-    "ru": {
-        "chair": "председатель комиссии",
-        "member": "член комиссии",
-        "secretary": "секретарь комиссии",
-        "head_of_organisation": "руководитель организации",
-        "authorised_person": "уполномоченное лицо",
     },
 }
 _STATUSES: dict[Language, dict[str, str]] = {
@@ -187,7 +171,7 @@ class ReportRenderer:
             result = statuses[line.status] + (f": {reasons}" if reasons else "")
             lines.append({
                 "name": line.name,
-                "role": _ROLES[language].get(line.role, line.role),
+                "role": signer_role_label(line.role, language),
                 "subject": line.certificate_subject or "",
                 "serial": line.certificate_serial or "",
                 "signing_time": when(line.signing_time),

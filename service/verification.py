@@ -18,7 +18,8 @@ it became signed (its `signing_states` row); who signed, and whether each signat
 `SignatureLedger` answers signer by signer. The app plugs in `service.signatures.Ledger`, which
 reads them through the signatures service (its tables, object store, trust folder and
 revocation policy); `NoSignatureLedger` stands in where there is no such service. An uploaded
-.p7s is checked here with the signing library.
+.p7s (a member's own signature, or the combined file of a protocol with every member's) is
+checked here with the signing library, signer by signer.
 """
 
 from __future__ import annotations
@@ -199,6 +200,26 @@ class Verification:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadedSignature:
+    """An uploaded .p7s checked over the uploaded PDF: every signer in it, in the file's order
+    (one for a member's own signature, every member for the combined .p7s of a protocol), by
+    the name on the certificate (never the IIN; a certificate gives no role).
+
+    `reasons` are about the file as a whole (malformed, too_large, signer_count,
+    no_trust_anchors): then `signers` is empty. `status` is valid when every signer's is,
+    invalid when the file or any signer's is, and indeterminate otherwise.
+    """
+
+    status: str  # valid / invalid / indeterminate
+    signers: tuple[SignerCheck, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "valid"
+
+
+@dataclass(frozen=True, slots=True)
 class UploadCheck:
     """What an uploaded PDF (and .p7s) proves."""
 
@@ -207,7 +228,7 @@ class UploadCheck:
     verification: Verification | None  # the matched document, or the one the PDF names
     claimed_number: str | None  # a number found in the text of a PDF that does not match
     signatures: SignaturesOnRecord | None  # stored signatures re-verified over these bytes
-    uploaded_signature: SignerCheck | None
+    uploaded_signature: UploadedSignature | None
 
 
 # --------------------------------------------------------------------------- facts
@@ -567,30 +588,47 @@ def registration_numbers_in_pdf(content: bytes) -> list[str]:
 _DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 
 
+# an IIN (or a BIN) in a certificate's common name: left out of a public answer, whatever the
+# uploaded certificate says
+_IDENTIFIER_IN_NAME = re.compile(r"(?:IIN|BIN)?[0-9]{12}")
+
+
+def _public_name(common_name: str) -> str:
+    return " ".join(_IDENTIFIER_IN_NAME.sub(" ", common_name).split())
+
+
 class UploadedSignatureChecker(Protocol):
-    def __call__(self, signature: bytes, content: bytes) -> SignerCheck: ...
+    def __call__(self, signature: bytes, content: bytes) -> UploadedSignature: ...
 
 
 def uploaded_signature_checker(trust_dir: Path | None, clock: Clock) -> UploadedSignatureChecker:
-    """Checks a .p7s someone uploads with a PDF, against the configured trust anchors."""
+    """Checks a .p7s someone uploads with a PDF against the configured trust anchors: every
+    SignerInfo in it (a member's own signature, or the combined .p7s of a protocol that the
+    service hands out), each by the signing library's checks over the uploaded bytes."""
 
-    def check(signature: bytes, content: bytes) -> SignerCheck:
-        from signing import TrustAnchors, decode_base64_signature, verify_detached_cms
+    def check(signature: bytes, content: bytes) -> UploadedSignature:
+        from signing import TrustAnchors, decode_base64_signature, verify_cms_signers
 
         if trust_dir is None:
-            return SignerCheck("", None, "indeterminate", reasons=("no_trust_anchors",))
+            return UploadedSignature("indeterminate", reasons=("no_trust_anchors",))
         der = signature
         if not signature.startswith(b"\x30"):  # base64 or PEM, as NCALayer hands it out
             try:
                 der = decode_base64_signature(signature)
             except ValueError:
-                return SignerCheck("", None, "invalid", reasons=("malformed",))
-        report = verify_detached_cms(
-            der, content, trust=TrustAnchors.from_folder(trust_dir), now=clock()
-        )
-        name = report.signer.common_name if report.signer is not None else ""
-        return SignerCheck(name, None, report.status.value, report.signing_time,
-                           tuple(code.value for code in report.codes))
+                return UploadedSignature("invalid", reasons=("malformed",))
+        try:
+            trust = TrustAnchors.from_folder(trust_dir)
+        except (OSError, ValueError):  # the folder is gone, unreadable or has no root
+            return UploadedSignature("indeterminate", reasons=("no_trust_anchors",))
+        report = verify_cms_signers(der, content, trust=trust, now=clock())
+        signers = []
+        for signer in report.signers:
+            name = _public_name(signer.signer.common_name) if signer.signer else ""
+            signers.append(SignerCheck(name, None, signer.status.value, signer.signing_time,
+                                       tuple(code.value for code in signer.codes)))
+        return UploadedSignature(report.status.value, tuple(signers),
+                                 tuple(code.value for code in report.codes))
 
     return check
 

@@ -181,6 +181,21 @@ _HEAD_OUTCOMES: dict[HeadOutcome, dict[Language, str]] = {
 }
 
 
+# who signs a document (service.signatures records these codes)
+_SIGNER_ROLES: dict[str, dict[Language, str]] = {
+    "chair": {"kk": "комиссия төрағасы", "ru": "председатель комиссии"},
+    "member": {"kk": "комиссия мүшесі", "ru": "член комиссии"},
+    "secretary": {"kk": "комиссия хатшысы", "ru": "секретарь комиссии"},
+    "head_of_organisation": {"kk": "ұйым басшысы", "ru": "руководитель организации"},
+    "authorised_person": {"kk": "уәкілетті тұлға", "ru": "уполномоченное лицо"},
+}
+
+
+def signer_role_label(role: str, language: Language) -> str:
+    """A signer's role as people say it ("комиссия хатшысы"); an unknown code as it is."""
+    return _SIGNER_ROLES.get(role, {}).get(language, role)
+
+
 def label(value: StrEnum, language: Language) -> str:
     """The printed name of a category, outcome or attestation kind in `language`."""
     if isinstance(value, TeacherOutcome):

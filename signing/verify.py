@@ -7,7 +7,9 @@ attribute); allowed algorithms and key size; signed attributes present; message 
 the hash of the expected bytes; signature over the signed attributes; certificate path to a
 configured trust anchor at signing time and now, with revocation; key usage; not the
 authentication key; the expected IIN. `verify_base64_cms` takes the base64 text a browser posts;
-`verify_signatures` checks many signatures over one document, hashing it once.
+`verify_signatures` checks many signatures over one document, hashing it once;
+`verify_cms_signers` checks every SignerInfo of one SignedData (a combined .p7s, as
+`combine_signatures` makes it), each by the same checks, and answers signer by signer.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from signing.identity import SignerIdentity, is_valid_iin
 from signing.trust import DEFAULT_REVOCATION, ChainChecker, RevocationPolicy, TrustAnchors
 
 MAX_SIGNATURE_SIZE = 1024 * 1024
+# a commission has at most 99 members, and its secretary signs too
+MAX_SIGNERS = 100
 MIN_RSA_BITS = 2048
 
 _ALLOWED_DIGESTS: dict[str, hashes.HashAlgorithm] = {
@@ -112,6 +116,43 @@ class SignatureReport:
             raise SignatureRejected(self)
 
 
+@dataclass(frozen=True)
+class SignedDataReport:
+    """What one CMS SignedData with any number of signers proves (`verify_cms_signers`).
+
+    `signers` holds one `SignatureReport` per SignerInfo, in the order of the file. `failures`
+    are about the file as a whole (too large, malformed, no SignerInfo or more than allowed):
+    then there are no `signers`. `status` is valid when every signer is, invalid when the file
+    or any signer is, and indeterminate otherwise.
+    """
+
+    signers: tuple[SignatureReport, ...]
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        if self.failures:
+            if all(f.code.indeterminate for f in self.failures):
+                return Status.INDETERMINATE
+            return Status.INVALID
+        statuses = {report.status for report in self.signers}
+        if not statuses:
+            return Status.INVALID
+        if Status.INVALID in statuses:
+            return Status.INVALID
+        if Status.INDETERMINATE in statuses:
+            return Status.INDETERMINATE
+        return Status.VALID
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.VALID
+
+    @property
+    def codes(self) -> tuple[FailureCode, ...]:
+        return tuple(f.code for f in self.failures)
+
+
 class SignatureRejected(ValueError):
     """A signature that is not valid; `.report` says why."""
 
@@ -183,6 +224,43 @@ def verify_signatures(
     )
 
 
+def verify_cms_signers(
+    cms_der: bytes,
+    content: bytes,
+    *,
+    trust: TrustAnchors,
+    now: datetime | None = None,
+    revocation: RevocationPolicy = DEFAULT_REVOCATION,
+    max_size: int = MAX_SIGNATURE_SIZE,
+    max_signers: int = MAX_SIGNERS,
+) -> SignedDataReport:
+    """Verify every SignerInfo of one DER CMS SignedData over `content`.
+
+    For a combined .p7s (several commission members over one protocol) as well as for a
+    single signature. Each signer is judged by the checks of `verify_detached_cms` (no
+    expected IIN), all at the same `now`, the document hashed once per algorithm. A file that
+    cannot be read, or holds no SignerInfo or more than `max_signers`, gets file-level
+    `failures` and no signer reports.
+    """
+    if len(cms_der) > max_size:
+        return SignedDataReport(
+            (), (Failure(FailureCode.TOO_LARGE, f"{len(cms_der)} bytes > {max_size}"),)
+        )
+    parsed = _parse(cms_der)
+    if isinstance(parsed, Failure):
+        return SignedDataReport((), (parsed,))
+    count = len(parsed.signer_infos)
+    if count == 0 or count > max_signers:
+        detail = f"{count}" if count == 0 else f"{count} > {max_signers}"
+        return SignedDataReport((), (Failure(FailureCode.SIGNER_COUNT, detail),))
+    document = _Document(content)
+    checker = trust.checker(_moment(now), revocation)
+    return SignedDataReport(tuple(
+        _verify_one(parsed, signer_info, document, checker, None)
+        for signer_info in parsed.signer_infos
+    ))
+
+
 def decode_base64_signature(text: str | bytes, *, max_size: int = MAX_SIGNATURE_SIZE) -> bytes:
     """Decode base64 text (whitespace and PEM armor allowed); `ValueError` if it is not."""
     decoded = _decode_base64(text, max_size)
@@ -226,13 +304,26 @@ def _verify(
         return _report((parsed,))
     if len(parsed.signer_infos) != 1:
         return _report((Failure(FailureCode.SIGNER_COUNT, f"{len(parsed.signer_infos)}"),))
-    signer_info = parsed.signer_infos[0]
+    return _verify_one(parsed, parsed.signer_infos[0], document, checker, expected_iin)
+
+
+def _verify_one(
+    parsed: _Parsed,
+    signer_info: cms.SignerInfo,
+    document: _Document,
+    checker: ChainChecker,
+    expected_iin: str | None,
+) -> SignatureReport:
     try:
         return _verify_signer(parsed, signer_info, document, checker, expected_iin)
     except Exception as exc:
         # asn1crypto parses lazily, so damage deep inside the structure surfaces here, and not
         # always as ValueError; hostile input must give a result, never an exception.
-        return _report((Failure(FailureCode.MALFORMED, f"{type(exc).__name__}: {exc}"),))
+        return _report((Failure(FailureCode.MALFORMED, _describe(exc)),))
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _verify_signer(

@@ -3,7 +3,8 @@
 GET  /api/v1/verify/{number}[?t=…&surname=…]  → 200 {status, document, revocation, …} for
      every number, including "not_issued" and "mistyped": the answer is the verification
 POST /api/v1/verify/upload  multipart `pdf` [+ `p7s`] → {matches, sha256, document, …};
-     413 over QUJAT_UPLOAD_MAX_BYTES, 400 without a PDF
+     413 over QUJAT_UPLOAD_MAX_BYTES, 400 without a PDF. A `p7s` may hold one signer or
+     several (the combined .p7s of a protocol): `uploaded_signature` lists each in `signers`
 
 Never an IIN; the holder's name masked unless `t` is the document's token or `surname`
 matches. Rate limited per client with the public pages (429 + Retry-After).
@@ -21,6 +22,7 @@ from service.verification import (
     SignaturesOnRecord,
     SignerCheck,
     UploadCheck,
+    UploadedSignature,
     Verification,
 )
 from service.vocabulary import LANGUAGES
@@ -150,8 +152,33 @@ def upload_json(checked: UploadCheck) -> dict[str, Any]:
         ),
         "signatures": _signatures(checked.signatures) if checked.matches else None,
         "uploaded_signature": (
-            _signer(checked.uploaded_signature) if checked.uploaded_signature else None
+            uploaded_signature_json(checked.uploaded_signature)
+            if checked.uploaded_signature else None
         ),
+    }
+
+
+def uploaded_signature_json(uploaded: UploadedSignature) -> dict[str, Any]:
+    """The uploaded .p7s: `status` for the file as a whole, `signers` one by one in the file's
+    order (a list of one for a member's own signature, every member for a protocol's combined
+    .p7s, empty when the file could not be checked at all, `reasons` then saying why).
+
+    `name`, `role`, `signed_at` and `reasons` keep the answer of one signer as it was: with
+    several, the names joined by ", ", no role, the latest signing time and every reason."""
+    signers = [_signer(c) for c in uploaded.signers]
+    reasons = list(uploaded.reasons)
+    for check in uploaded.signers:
+        reasons += [code for code in check.reasons if code not in reasons]
+    times = [c.signed_at for c in uploaded.signers if c.signed_at is not None]
+    only = uploaded.signers[0] if len(uploaded.signers) == 1 else None
+    return {
+        "status": uploaded.status,
+        "verified": uploaded.verified,
+        "name": ", ".join(c.name for c in uploaded.signers),
+        "role": only.role if only is not None else None,
+        "signed_at": max(times).isoformat() if times else None,
+        "reasons": reasons,
+        "signers": signers,
     }
 
 

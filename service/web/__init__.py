@@ -2,7 +2,8 @@
 
 GET       /verify                     a form to type a number (→ /verify/{number})
 GET, POST /verify/{number}[?t=…]      the verification; POST `surname` discloses the full name
-GET, POST /verify/upload              a PDF (and optionally its .p7s) → registered or not
+GET, POST /verify/upload              a PDF (and optionally its .p7s, one signer or several)
+                                      → registered or not, and each signer of the .p7s
 GET       /published/{org}[.csv|.json] the attested teachers of an attesting body (p. 20)
 
 Kazakh by default; Russian with ?lang=ru or an Accept-Language that prefers it. The IIN is
@@ -30,9 +31,9 @@ from flask import (
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.config import Settings
-from service.dates import legal_date
+from service.dates import legal_date, legal_datetime
 from service.decisions import ALMATY
-from service.errors import problem_response, single
+from service.errors import register_problem, single
 from service.verification import (
     Disclosure,
     PublishedEntry,
@@ -41,6 +42,7 @@ from service.verification import (
     SupersessionRefused,
     UnknownOrganisation,
     UploadCheck,
+    UploadedSignature,
     UploadedSignatureChecker,
     Verification,
     Verifier,
@@ -54,6 +56,7 @@ from service.vocabulary import (
     TeacherOutcome,
     label,
     parse_category,
+    signer_role_label,
 )
 from service.web import texts
 from service.web.protection import protect_public
@@ -79,11 +82,8 @@ def install(app: Flask, settings: Settings, verifier: Verifier, revocations: Rev
     )
     protect_public(app, settings)
 
-    @app.errorhandler(SupersessionRefused)
-    def _supersession_refused(error: SupersessionRefused) -> Response:
-        return problem_response(
-            single(422, "invalid-supersession", error.code, "/supersedes")
-        )
+    register_problem(app, SupersessionRefused, lambda error: single(
+        422, "invalid-supersession", error.code, "/supersedes"))
 
     app.register_blueprint(bp)
     app.register_blueprint(verify_api_bp)
@@ -129,7 +129,8 @@ def switch_url(language: Language) -> str:
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     language = context.pop("language", None) or page_language()
     html = render_template(
-        template, language=language, t=texts.TEXTS, switch_url=switch_url(language), **context
+        template, language=language, t=texts.TEXTS, switch_url=switch_url(language),
+        role=signer_role_label, **context
     )
     return Response(html, status, mimetype="text/html")
 
@@ -292,6 +293,48 @@ def check_upload(content: bytes, signature: bytes | None) -> UploadCheck:
     return verifier().check_upload(content, signature, signature_checker=checker)
 
 
+@dataclass(frozen=True, slots=True)
+class UploadedSigner:
+    name: str
+    role: str | None
+    status: str
+    signed_at: str  # as a reader writes it, in Almaty time; "" when the signature has none
+    signed_at_iso: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedSignatureView:
+    status: str
+    summary: str
+    signers: list[UploadedSigner]
+    signed_at_label: str
+
+
+def uploaded_signature_view(
+    uploaded: UploadedSignature, language: Language
+) -> UploadedSignatureView:
+    """What the upload page says about an uploaded .p7s: a summary, then signer by signer."""
+    if uploaded.signers:
+        summary = texts.text(f"uploaded_signature.{uploaded.status}", language,
+                              count=len(uploaded.signers))
+    elif uploaded.status == "indeterminate":
+        summary = texts.text("uploaded_signature.unchecked", language)
+    else:
+        summary = texts.text("uploaded_signature.unreadable", language)
+    signers = [
+        UploadedSigner(
+            c.name,
+            c.role,
+            c.status,
+            legal_datetime(c.signed_at.astimezone(ALMATY), language) if c.signed_at else "",
+            c.signed_at.isoformat() if c.signed_at else "",
+        )
+        for c in uploaded.signers
+    ]
+    return UploadedSignatureView(uploaded.status, summary, signers,
+                                 texts.text("uploaded_signature.signed_at", language))
+
+
 @bp.get("/verify/upload")
 def upload_form() -> Response:
     return _page("public/upload.html", check=None)
@@ -305,7 +348,9 @@ def upload() -> Response:
     except UploadRefused as refused:
         return _message(refused.status, refused.key, **refused.params)
     checked = check_upload(content, signature)
-    context: dict[str, Any] = {"check": checked}
+    context: dict[str, Any] = {"check": checked, "uploaded": None}
+    if checked.uploaded_signature is not None:
+        context["uploaded"] = uploaded_signature_view(checked.uploaded_signature, language)
     if checked.verification is not None:
         context.update(_verification_context(checked.verification, language))
     return _page("public/upload.html", language=language, **context)

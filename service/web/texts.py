@@ -110,6 +110,28 @@ TEXTS: dict[str, dict[Language, str]] = {
     "upload_missing": {"kk": "PDF файлын таңдаңыз.", "ru": "Выберите PDF-файл."},
     "unknown_organisation": {"kk": "Мұндай ұйым жоқ.", "ru": "Такой организации нет."},
     "error": {"kk": "Қате", "ru": "Ошибка"},
+    # an uploaded .p7s, with any number of signers
+    "uploaded_signature.valid": {
+        "kk": "Файлдағы қолтаңбалар саны: {count}. Барлығы расталды.",
+        "ru": "Подписей в файле: {count}. Все подтверждены.",
+    },
+    "uploaded_signature.invalid": {
+        "kk": "Файлдағы қолтаңбалар саны: {count}. Кемінде біреуі жарамсыз.",
+        "ru": "Подписей в файле: {count}. Хотя бы одна недействительна.",
+    },
+    "uploaded_signature.indeterminate": {
+        "kk": "Файлдағы қолтаңбалар саны: {count}. Барлығын растау мүмкін болмады.",
+        "ru": "Подписей в файле: {count}. Подтвердить все не удалось.",
+    },
+    "uploaded_signature.unreadable": {
+        "kk": "Қолтаңба файлын оқу мүмкін болмады.",
+        "ru": "Файл подписи не удалось прочитать.",
+    },
+    "uploaded_signature.unchecked": {
+        "kk": "Қолтаңбаларды қазір тексеру мүмкін емес.",
+        "ru": "Проверить подписи сейчас невозможно.",
+    },
+    "uploaded_signature.signed_at": {"kk": "қол қойылған уақыты", "ru": "время подписания"},
 }
 
 FORM_NAMES: dict[Form, dict[Language, str]] = {

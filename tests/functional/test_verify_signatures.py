@@ -8,6 +8,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -21,6 +22,7 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.config import Settings
+from service.vocabulary import signer_role_label
 from service.web import texts
 from signing.client import create_cms
 from signing.pki import KeyPool, TestPKI, init_test_pki
@@ -131,7 +133,7 @@ def signer_lines(html: str, section_id: str | None = "signatures") -> list[str]:
         match = re.search(rf'<section[^>]*id="{section_id}"[^>]*>(.*?)</section>', html, re.S)
         assert match is not None, f"no #{section_id} on the page"
         section = match.group(1)
-    items = re.findall(r"<li>(.*?)</li>", section, re.S)
+    items = re.findall(r"<li[^>]*>(.*?)</li>", section, re.S)
     return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
 
 
@@ -156,7 +158,7 @@ def page_shows(
     for line, (name, role), status in zip(lines, signers, statuses, strict=True):
         label = texts.text(f"signer_status.{status}", language)
         assert line.startswith(name), (line, name)
-        assert role in line, (line, role)
+        assert f"({signer_role_label(role, language)})" in line, (line, role)  # in words
         assert line.endswith(label), (line, label)
 
 
@@ -182,6 +184,28 @@ def upload(public: FlaskClient, path: str, content: bytes, p7s: bytes | None = N
         data["p7s"] = (BytesIO(p7s), "protocol.p7s")
     query = "" if language == "kk" else "?lang=ru"
     return public.post(f"{path}{query}", data=data)
+
+
+def certificate_name(pki: SigningPKI, iin: str) -> str:
+    """The common name on the signing certificate of `iin` (what an uploaded .p7s shows)."""
+    return pki.pki.people[iin].person.common_name
+
+
+def uploaded_shows(html: str, language: str, names: list[str], status: str) -> None:
+    """The upload page lists the uploaded .p7s's signers (in any order), each with `status`
+    and the signing time, under a summary of the file."""
+    match = re.search(r'<section[^>]*id="uploaded-signature"([^>]*)>', html)
+    assert match is not None, "no #uploaded-signature on the page"
+    assert f'data-status="{status}"' in match.group(0)
+    assert texts.text(f"uploaded_signature.{status}", language, count=len(names)) in html
+    lines = signer_lines(html, "uploaded-signature")
+    label = texts.text(f"signer_status.{status}", language)
+    assert sorted(line.removesuffix(f": {label}").split(",")[0] for line in lines) == sorted(
+        names), lines
+    for line in lines:
+        assert line.endswith(f": {label}"), line
+        assert texts.text("uploaded_signature.signed_at", language) in line, line
+    assert html.count(f'<time datetime="{SIGNED_AT}">') == len(names)
 
 
 # --------------------------------------------------------------------------- by number
@@ -309,12 +333,20 @@ def test_an_upload_of_the_registered_pdf_re_verifies_each_signature(
     assert body["signatures"]["verified"] is True
     assert body["uploaded_signature"]["status"] == "valid"
     assert body["uploaded_signature"]["name"] == "ЖҰМАБЕКОВА ГҮЛНАР"
+    # the answer of one signer as it was, and the list of signers: a list of one
+    assert body["uploaded_signature"] == {
+        "status": "valid", "verified": True, "name": "ЖҰМАБЕКОВА ГҮЛНАР", "role": None,
+        "signed_at": SIGNED_AT, "reasons": [],
+        "signers": [{"name": "ЖҰМАБЕКОВА ГҮЛНАР", "role": None, "status": "valid",
+                     "signed_at": SIGNED_AT, "reasons": []}],
+    }
     for language in LANGUAGES:
         html = answers.html(f"upload page with a .p7s {language}",
                             upload(anonymous_client, "/verify/upload", content, chair_cms,
                                    language=language))
         assert 'id="uploaded-signature"' in html
         assert "ЖҰМАБЕКОВА ГҮЛНАР" in html
+        uploaded_shows(html, language, ["ЖҰМАБЕКОВА ГҮЛНАР"], "valid")
 
     # other bytes are not the registered document: nothing is re-verified over them
     changed = content + b"\n% edited\n"
@@ -323,6 +355,86 @@ def test_an_upload_of_the_registered_pdf_re_verifies_each_signature(
     assert body["matches"] is False
     assert body["signatures"] is None
     answers.assert_no_iin()
+
+
+def test_the_combined_p7s_of_a_signed_protocol_verifies_with_its_pdf(
+    client: FlaskClient, anonymous_client: FlaskClient, signing_pki: SigningPKI
+) -> None:
+    protocol_id, number, _ = protocol_with_signers(client)
+    everyone = [*PRESENT, SECRETARY]
+    sign_all(client, protocol_id, signing_pki, everyone)
+    content = client.get(f"/api/v1/documents/{protocol_id}.pdf").get_data()
+    download = client.get(f"/api/v1/documents/{protocol_id}.p7s")
+    assert download.status_code == 200
+    assert download.mimetype == "application/pkcs7-signature"
+    combined = download.get_data()
+    names = sorted(certificate_name(signing_pki, iin) for iin in everyone)
+    answers = Answers()
+
+    # the registered PDF with the service's own combined .p7s (DER, or base64 as saved from
+    # a browser): every signer in it verifies
+    for form, p7s in (("DER", combined), ("base64", base64.b64encode(combined))):
+        body = answers.json(f"API upload, {form}",
+                            upload(anonymous_client, "/api/v1/verify/upload", content, p7s))
+        assert body["matches"] is True
+        assert body["verification"]["registration_number"] == number
+        assert body["signatures"]["verified"] is True
+        uploaded = body["uploaded_signature"]
+        assert uploaded["status"] == "valid", uploaded
+        assert uploaded["verified"] is True
+        assert uploaded["reasons"] == []
+        assert sorted(s["name"] for s in uploaded["signers"]) == names
+        for signer in uploaded["signers"]:
+            assert signer == {"name": signer["name"], "role": None, "status": "valid",
+                              "signed_at": SIGNED_AT, "reasons": []}
+        assert uploaded["name"] == ", ".join(s["name"] for s in uploaded["signers"])
+        assert uploaded["role"] is None
+        assert uploaded["signed_at"] == SIGNED_AT
+    for language in LANGUAGES:
+        html = answers.html(f"upload page {language}",
+                            upload(anonymous_client, "/verify/upload", content, combined,
+                                   language=language))
+        assert 'data-matches="true"' in html
+        uploaded_shows(html, language, names, "valid")
+
+    # one byte of the PDF changed: no signer in the file signed these bytes
+    changed = bytearray(content)
+    changed[len(changed) // 2] ^= 0x01
+    body = answers.json("API upload, one byte changed",
+                        upload(anonymous_client, "/api/v1/verify/upload", bytes(changed),
+                               combined))
+    assert body["matches"] is False
+    assert body["signatures"] is None
+    uploaded = body["uploaded_signature"]
+    assert uploaded["status"] == "invalid"
+    assert uploaded["verified"] is False
+    assert uploaded["reasons"] == ["digest_mismatch"]
+    assert sorted(s["name"] for s in uploaded["signers"]) == names
+    assert {s["status"] for s in uploaded["signers"]} == {"invalid"}
+    assert all(s["reasons"] == ["digest_mismatch"] for s in uploaded["signers"])
+    for language in LANGUAGES:
+        html = answers.html(f"upload page, one byte changed, {language}",
+                            upload(anonymous_client, "/verify/upload", bytes(changed),
+                                   combined, language=language))
+        assert 'data-matches="false"' in html
+        uploaded_shows(html, language, names, "invalid")
+
+    # a file that is not a signature at all: said so, with no signer
+    body = answers.json("API upload, not a .p7s",
+                        upload(anonymous_client, "/api/v1/verify/upload", content,
+                               b"\x30\x03\x02\x01\x00"))
+    assert body["uploaded_signature"] == {
+        "status": "invalid", "verified": False, "name": "", "role": None, "signed_at": None,
+        "reasons": ["malformed"], "signers": []}
+    for language in LANGUAGES:
+        html = answers.html(f"upload page, not a .p7s, {language}",
+                            upload(anonymous_client, "/verify/upload", content, b"garbage",
+                                   language=language))
+        assert texts.text("uploaded_signature.unreadable", language) in html
+        assert 'data-signers="0"' in html
+    answers.assert_no_iin()
+    # the file itself does carry the IINs (in its certificates); the answers above do not
+    assert IIN_PATTERN.search(combined.decode("latin-1")) is not None
 
 
 def test_without_trust_anchors_an_upload_says_indeterminate_and_does_not_fail(
@@ -350,6 +462,18 @@ def test_without_trust_anchors_an_upload_says_indeterminate_and_does_not_fail(
             html = answers.html(f"upload page {language}",
                                 upload(public, "/verify/upload", content, language=language))
             page_shows(html, language, signers, statuses, section_id=None)
+        # an uploaded .p7s cannot be judged either, and says so
+        chair_cms = create_cms(content, signing_pki.key(PRESENT[0]), signing_time=NOW)
+        body = answers.json("API upload with a .p7s",
+                            upload(public, "/api/v1/verify/upload", content, chair_cms))
+        assert body["uploaded_signature"]["status"] == "indeterminate"
+        assert body["uploaded_signature"]["reasons"] == ["no_trust_anchors"]
+        assert body["uploaded_signature"]["signers"] == []
+        for language in LANGUAGES:
+            html = answers.html(f"upload page with a .p7s {language}",
+                                upload(public, "/verify/upload", content, chair_cms,
+                                       language=language))
+            assert texts.text("uploaded_signature.unchecked", language) in html
         # what was found when each signature was accepted still stands by number
         listed = answers.json("API", public.get(f"/api/v1/verify/{number}?signers=1"))
         assert [s["status"] for s in listed["signatures"]["signers"]] == ["valid"] * 6 + [
