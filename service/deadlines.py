@@ -13,7 +13,8 @@ Which clock a document runs on, and what starts it (p. 20, p. 23):
 The due time is `WorkingCalendar.due` (see service.workdays for the counting rule) with the
 `calendar_overrides` table applied. A deadline is *met* when its obligation is done: a notice
 at its own `sent_at` (known when it is registered, so a late notice is late from birth); an
-extract when its e-mail is sent (service.mail); a protocol's list when someone says it was
+extract when its e-mail is sent (service.mail), which waits for the secretary's signature
+while the clock keeps running from the session; a protocol's list when someone says it was
 published (`qujat deadlines met`). An extract without `deliver_to` is handed over by the
 platform, which qujat cannot see, so it gets no deadline here.
 

@@ -5,14 +5,25 @@ Queueing. `MailListener` puts the e-mail of an extract (forms 3 and 13) whose re
 document and its e-mail exist together or not at all. A `deliver_to` on any other form is
 refused (nothing is stored).
 
+Signatures first. A teacher receives the signed extract, never an unsigned draft: when the
+document needs signatures (service.signatures: an extract, its commission's secretary) its
+e-mail is stored `awaiting_signatures`, which no sender ever claims. The same listener is a
+`SignedListener` of the signatures service: the transaction that records the document's last
+required signature makes the e-mail `queued` (audit "mail_released"), so a signature and the
+release exist together or not at all. A document that needs no signature is `queued` at once.
+The sender also never claims a message whose document still waits for a signature, whatever
+its state. The delivery deadline keeps counting from the session meanwhile (service.deadlines):
+an extract still unsigned after its 3 working days is overdue.
+
 Sending. `MailSender.send_pending` (a thread in `qujat serve`, or `qujat mail worker`, or
 `qujat mail send-pending` once) claims one ready message at a time: queued, its next
 attempt due, its document issued (bytes stored). The claim is a short transaction that
 locks the row (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several senders never take the
 same row; SQLite's single writer serialises them anyway), sets `sending`, counts the attempt
 and takes a lease. Then, outside any transaction, one SMTP transaction with the PDF
-attached and a text in the document's language; then a second transaction records the
-outcome and writes it to the audit trail.
+attached (and, for a signed document, its combined detached CMS `.p7s`, the bytes of
+GET /api/v1/documents/{id}.p7s) and a text in the document's language; then a second
+transaction records the outcome and writes it to the audit trail.
 
 Never twice: the crash policy. The only moment a message can be delivered without being
 recorded is between the end of SMTP DATA and the commit of `sent`. A row in `sending` is
@@ -26,8 +37,10 @@ lets a mailbox recognise a copy of the same row.
 Failures before DATA (connection refused, timeouts, 4xx replies to MAIL/RCPT, a 4xx to
 DATA) provably delivered nothing: the row goes back to `queued` with exponential backoff
 (1 min, 2, 4 … capped at 1 h; `failed` after MAX_ATTEMPTS). A 5xx is final (`failed`). A
-connection lost *during* DATA leaves the row in doubt. Audit entries: mail_queued,
-mail_sending, mail_sent, mail_failed, mail_in_doubt, mail_resend.
+connection lost *during* DATA leaves the row in doubt. A resend is refused while the last
+message still waits for signatures (`mail_awaiting_signatures`), is queued or within its
+lease (`mail_still_pending`). Audit entries: mail_queued, mail_released, mail_sending,
+mail_sent, mail_failed, mail_in_doubt, mail_resend.
 """
 
 from __future__ import annotations
@@ -51,7 +64,14 @@ from sqlalchemy.orm import Session
 from service import audit, deadlines
 from service.db import Database
 from service.decisions import Clock
-from service.models import Document, DocumentStatus, MailStatus, OutboxMessage
+from service.models import Document, DocumentStatus, MailStatus, OutboxMessage, SigningState
+from service.signatures import (
+    TrustFolder,
+    awaiting_signatures,
+    combine_stored,
+    required_signers,
+    signed_cms,
+)
 from service.storage import ObjectStore
 from service.vocabulary import Form
 
@@ -114,7 +134,9 @@ class DeliveryRefused(ValueError):
 
 
 class MailListener:
-    """Queues an extract's e-mail in the transaction that numbers the extract."""
+    """Queues an extract's e-mail in the transaction that numbers the extract (the registry's
+    IssueListener), waiting for its signatures if it needs some; releases it in the
+    transaction that records the last of them (the signatures service's SignedListener)."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -125,42 +147,66 @@ class MailListener:
             return
         if request.form not in MAIL_FORMS:
             raise DeliveryRefused(request.form)
-        _queue(session, document, str(recipient), 1, self.clock)
+        # the rule by which SigningListener records who must sign, whichever listener runs
+        # first in this transaction
+        awaiting = bool(required_signers(request.decision))
+        _queue(session, document, str(recipient), 1, self.clock, awaiting=awaiting)
+
+    def signed(self, session: Session, document: Document) -> None:
+        now = self.clock()
+        waiting = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.document_id == document.id,
+                OutboxMessage.status == MailStatus.AWAITING_SIGNATURES,
+            ).order_by(OutboxMessage.sequence).with_for_update()
+        )
+        for row in waiting:
+            row.status = MailStatus.QUEUED
+            row.next_attempt_at = now
+            audit.append(session, "mail_released", document,
+                         {"outbox_id": str(row.id), "sequence": row.sequence}, self.clock)
 
 
 def _queue(
-    session: Session, document: Document, recipient: str, sequence: int, clock: Clock
+    session: Session, document: Document, recipient: str, sequence: int, clock: Clock,
+    *, awaiting: bool,
 ) -> OutboxMessage:
     now = clock()
     row = OutboxMessage(
         id=uuid.uuid4(), document_id=document.id, sequence=sequence, recipient=recipient,
-        status=MailStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
+        status=MailStatus.AWAITING_SIGNATURES if awaiting else MailStatus.QUEUED,
+        attempts=0, next_attempt_at=now, created_at=now,
     )
     session.add(row)
     event = "mail_queued" if sequence == 1 else "mail_resend"
-    audit.append(session, event, document, {"outbox_id": str(row.id), "sequence": sequence},
-                 clock)
+    payload: dict[str, object] = {"outbox_id": str(row.id), "sequence": sequence}
+    if awaiting:
+        payload["status"] = row.status.value
+    audit.append(session, event, document, payload, clock)
     return row
 
 
 # --------------------------------------------------------------------------- the message
 
+# subject, body, and the body's sentence about the .p7s (only when one is attached)
 _TEXTS = {
     "kk": (
         "Аттестаттау комиссиясы отырысының хаттамасынан үзінді, {number}",
         "Құрметті әріптес!\n\n"
         "Аттестаттау комиссиясы отырысының хаттамасынан үзінді осы хатқа қоса беріліп отыр "
-        "(PDF).\nТіркеу нөмірі: {number}\n"
+        "(PDF).\nТіркеу нөмірі: {number}\n{signature}"
         "Құжаттың түпнұсқалығын мына сілтеме арқылы тексеруге болады:\n{verify_url}\n\n"
         "Бұл хат автоматты түрде жіберілді, оған жауап берудің қажеті жоқ.\n",
+        "Қоса берілген {number}.p7s файлы — осы құжаттың электрондық цифрлық қолтаңбасы.\n",
     ),
     "ru": (
         "Выписка из протокола заседания аттестационной комиссии, {number}",
         "Уважаемый коллега!\n\n"
         "К этому письму приложена выписка из протокола заседания аттестационной комиссии "
-        "(PDF).\nРегистрационный номер: {number}\n"
+        "(PDF).\nРегистрационный номер: {number}\n{signature}"
         "Подлинность документа можно проверить по ссылке:\n{verify_url}\n\n"
         "Письмо отправлено автоматически, отвечать на него не нужно.\n",
+        "Приложенный файл {number}.p7s — электронная цифровая подпись этого документа.\n",
     ),
 }
 
@@ -178,6 +224,7 @@ class Claimed:
     language: str
     pdf_sha256: str
     verify_url: str
+    signatures: tuple[str, ...] = ()  # the stored CMS of a signed document's signers
 
 
 def message_id(outbox_id: uuid.UUID, domain: str) -> str:
@@ -185,10 +232,14 @@ def message_id(outbox_id: uuid.UUID, domain: str) -> str:
 
 
 def compose(
-    claimed: Claimed, pdf: bytes, smtp: SmtpSettings, now: dt.datetime
+    claimed: Claimed, pdf: bytes, smtp: SmtpSettings, now: dt.datetime,
+    p7s: bytes | None = None,
 ) -> EmailMessage:
-    subject, body = _TEXTS.get(claimed.language, _TEXTS["kk"])
+    """The e-mail: a text in the document's language, the PDF and, for a signed document,
+    its detached signature `p7s` (named so in the text)."""
+    subject, body, signature = _TEXTS.get(claimed.language, _TEXTS["kk"])
     values = {"number": claimed.registration_number, "verify_url": claimed.verify_url}
+    values["signature"] = "" if p7s is None else signature.format(**values)
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = smtp.sender
     message["To"] = claimed.recipient
@@ -199,6 +250,9 @@ def compose(
     message.set_content(body.format(**values), cte="base64")
     message.add_attachment(pdf, maintype="application", subtype="pdf",
                            filename=f"{claimed.registration_number}.pdf")
+    if p7s is not None:
+        message.add_attachment(p7s, maintype="application", subtype="pkcs7-signature",
+                               filename=f"{claimed.registration_number}.p7s")
     # after the parts: set_content and the move to multipart take Content-* headers away
     message["Content-Language"] = claimed.language
     return message
@@ -283,6 +337,13 @@ class ResendRefused(RuntimeError):
     code = "mail_still_pending"
 
 
+class ResendAwaitingSignatures(ResendRefused):
+    """The last message of the document still waits for its signatures: it leaves by itself
+    once the document is signed."""
+
+    code = "mail_awaiting_signatures"
+
+
 class MailDocumentNotFound(LookupError):
     pass
 
@@ -320,6 +381,11 @@ class MessageView:
 
 
 def _ready(now: dt.datetime) -> Any:
+    # never a document still waiting for a signature, whatever its message's state says (a
+    # message queued by a release of qujat before `awaiting_signatures` leaves once signed)
+    unsigned = exists().where(
+        SigningState.document_id == OutboxMessage.document_id, SigningState.signed_at.is_(None)
+    )
     return (
         select(OutboxMessage)
         .join(Document, Document.id == OutboxMessage.document_id)
@@ -328,14 +394,16 @@ def _ready(now: dt.datetime) -> Any:
             OutboxMessage.next_attempt_at <= now,
             Document.status == DocumentStatus.ISSUED,
             Document.pdf_sha256.is_not(None),
+            ~unsigned,
         )
     )
 
 
 class MailSender:
     """Delivers the outbox. Every dependency, the clock included, comes by the constructor;
-    `after_transmit` is a failure point for tests (called after the SMTP transaction,
-    before its outcome is recorded)."""
+    `trust` is the signatures service's trust folder (its intermediate CAs go into the .p7s,
+    as in GET /api/v1/documents/{id}.p7s); `after_transmit` is a failure point for tests
+    (called after the SMTP transaction, before its outcome is recorded)."""
 
     def __init__(
         self,
@@ -345,6 +413,7 @@ class MailSender:
         *,
         clock: Clock,
         public_base_url: str,
+        trust: TrustFolder,
         hours: deadlines.WorkingHours = deadlines.DEFAULT_HOURS,
         after_transmit: Callable[[uuid.UUID, Outcome], None] | None = None,
     ) -> None:
@@ -352,6 +421,7 @@ class MailSender:
         self.store = store
         self.smtp = smtp
         self.clock = clock
+        self.trust = trust
         self.public_base_url = public_base_url.rstrip("/")
         self.hours = hours
         self.after_transmit = after_transmit
@@ -408,12 +478,15 @@ class MailSender:
                 document.registration_number, document.language, document.pdf_sha256,
                 f"{self.public_base_url}/verify/{document.registration_number}"
                 f"?t={document.verify_token}",
+                signed_cms(session, document.id) or (),
             )
 
     def _attempt(self, claimed: Claimed) -> Outcome:
         try:
             pdf = self.store.get(claimed.pdf_sha256)
-            message = compose(claimed, pdf, self.smtp, self.clock())
+            p7s = (combine_stored(self.store, self.trust, claimed.signatures)
+                   if claimed.signatures else None)
+            message = compose(claimed, pdf, self.smtp, self.clock(), p7s)
         except Exception as error:  # nothing was sent: try again later
             log.exception("cannot compose the e-mail of %s", claimed.registration_number)
             return Outcome("retry", f"cannot compose: {error}"[:500])
@@ -463,8 +536,10 @@ class MailSender:
 
     def resend(self, document_id: uuid.UUID, organisation_id: int | None = None) -> MessageView:
         """Queue the document's e-mail again, to the same address: NothingToResend if it
-        never had one, ResendRefused while the last one is queued or within its lease.
-        A message in doubt (its sender stopped mid-send) is closed as failed first."""
+        never had one, ResendAwaitingSignatures while the last one waits for signatures,
+        ResendRefused while it is queued or within its lease. A message in doubt (its sender
+        stopped mid-send) is closed as failed first. The new one waits for signatures if
+        the document still does."""
         now = self.clock()
         with self.db.write() as session:
             document = session.get(Document, document_id, with_for_update=True)
@@ -478,6 +553,8 @@ class MailSender:
             ).first()
             if last is None:
                 raise NothingToResend(str(document_id))
+            if last.status == MailStatus.AWAITING_SIGNATURES:
+                raise ResendAwaitingSignatures(str(document_id))
             if last.status == MailStatus.QUEUED or (
                 last.status == MailStatus.SENDING
                 and last.lease_until is not None and last.lease_until >= now
@@ -488,7 +565,8 @@ class MailSender:
                 last.last_error = "in doubt: its sender stopped during the SMTP transaction; " \
                     "replaced by an explicit resend"
                 last.lease_until = None
-            row = _queue(session, document, last.recipient, last.sequence + 1, self.clock)
+            row = _queue(session, document, last.recipient, last.sequence + 1, self.clock,
+                         awaiting=awaiting_signatures(session, document_id))
             session.flush()
             return self._view(row)
 
@@ -555,13 +633,15 @@ class MailWorker:
 
 
 def sender_for(settings: Settings, store: ObjectStore, clock: Clock,
-               database: Database | None = None) -> MailSender:
+               database: Database | None = None, trust: TrustFolder | None = None
+               ) -> MailSender:
     return MailSender(
         database or Database(settings.database_url),
         store,
         SmtpSettings.of(settings),
         clock=clock,
         public_base_url=settings.public_base_url,
+        trust=trust or TrustFolder(settings.trust_dir),
         hours=settings.working_hours,
     )
 

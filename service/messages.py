@@ -361,6 +361,11 @@ _MESSAGES.update({
         "ru": "Письмо с этим документом ещё в очереди или отправляется прямо сейчас.",
         "en": "The e-mail of this document is still queued or being sent right now.",
     },
+    "mail_awaiting_signatures": {
+        "kk": "Құжаттың хаты қолтаңбаларды күтіп тұр: құжатқа қол қойылғанда ол өзі жіберіледі.",
+        "ru": "Письмо с этим документом ждёт подписей: оно уйдёт само, как только документ будет подписан.",
+        "en": "The e-mail of this document waits for its signatures; it is sent by itself once the document is signed.",
+    },
 })
 
 # batch issuing (issue 7)

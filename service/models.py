@@ -71,14 +71,14 @@ class KeyState(StrEnum):
     DONE = "done"
 
 
-def _enum(cls: type[StrEnum], name: str) -> Enum:
+def _enum(cls: type[StrEnum], name: str, length: int = 16) -> Enum:
     # VARCHAR plus a CHECK constraint: portable, and a new member is a small migration
     return Enum(
         cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=16,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
@@ -368,6 +368,9 @@ class Deadline(Base):
 
 
 class MailStatus(StrEnum):
+    # its document still waits for a required signature: never picked up by a sender; the
+    # transaction that records the last one makes it `queued` (see service.mail)
+    AWAITING_SIGNATURES = "awaiting_signatures"
     QUEUED = "queued"  # waiting for its document's bytes, or for its next attempt
     SENDING = "sending"  # claimed; the SMTP transaction may have happened (see service.mail)
     SENT = "sent"
@@ -387,7 +390,7 @@ class OutboxMessage(Base):
     document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id"))
     sequence: Mapped[int] = mapped_column(Integer)  # 1: the original, 2…: explicit resends
     recipient: Mapped[str] = mapped_column(String(254))
-    status: Mapped[MailStatus] = mapped_column(_enum(MailStatus, "mail_status"))
+    status: Mapped[MailStatus] = mapped_column(_enum(MailStatus, "mail_status", length=24))
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[dt.datetime]
     lease_until: Mapped[dt.datetime | None]

@@ -26,6 +26,10 @@ certificates that cite a protocol (`protocol` in the request envelope) are refus
 For a signed document: a combined detached CMS (.p7s) with every SignerInfo and the
 intermediate CA certificates, which `openssl cms -verify` accepts with the root alone, and a
 signature report re-verifying each signature now.
+
+When a document becomes signed, the `SignedListener`s in `Signatures.listeners` run inside the
+transaction that records its last required signature (the e-mail outbox releases the
+extract's e-mail there). This module knows nothing of them: features register themselves.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import hashlib
 import json
 import os
 import threading
+import typing
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -332,6 +337,55 @@ def revocation_policy(mode: str) -> RevocationPolicy:
         raise ValueError(f"QUJAT_REVOCATION must be one of {allowed}, got {mode!r}") from None
 
 
+# --------------------------------------------------------------------------- once signed
+
+
+class SignedListener(typing.Protocol):
+    """A feature that acts when a document becomes signed (its last required signature
+    accepted and, for a protocol, its quorum held), inside the transaction that records that
+    signature: what it writes commits or rolls back with the signature. It must be quick (no
+    I/O outside the session); raising refuses the signature with nothing stored."""
+
+    def signed(self, session: Session, document: Document) -> None: ...
+
+
+def awaiting_signatures(session: Session, document_id: uuid.UUID) -> bool:
+    """Whether the document needs signatures and is not signed yet. Its signing state is
+    locked (PostgreSQL), so that a concurrent last signature is either seen or waits: what
+    the caller writes is then seen by that signature's listeners."""
+    state = session.get(SigningState, document_id, with_for_update=True)
+    return state is not None and state.signed_at is None
+
+
+def signed_cms(session: Session, document_id: uuid.UUID) -> tuple[str, ...] | None:
+    """The stored CMS (SHA-256 in the object store) of each signer of a signed document, in
+    the document's order of signers; None when it is not signed or needs no signatures.
+    `combine_stored` over these is the document's .p7s."""
+    state = session.get(SigningState, document_id)
+    if state is None or state.signed_at is None:
+        return None
+    return tuple(session.scalars(
+        select(SignatureRecord.cms_sha256)
+        .join(SignatureRequirement,
+              (SignatureRequirement.document_id == SignatureRecord.document_id)
+              & (SignatureRequirement.iin == SignatureRecord.iin))
+        .where(SignatureRecord.document_id == document_id)
+        .order_by(SignatureRequirement.ordinal)
+    ))
+
+
+def combine_stored(store: ObjectStore, trust: TrustFolder, cms_sha256: Sequence[str]) -> bytes:
+    """The detached .p7s of GET /api/v1/documents/{id}.p7s: the stored signatures (in the
+    document's order of signers) as one CMS, with the trust folder's intermediate CAs so that
+    `openssl cms -verify` needs the root alone (none when no trust folder is configured)."""
+    signatures = [store.get(digest) for digest in cms_sha256]
+    try:
+        intermediates = [c.dump() for c in trust.anchors().intermediates]
+    except SigningUnavailable:
+        intermediates = []
+    return combine_signatures(signatures, extra_certificates=intermediates)
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -519,6 +573,7 @@ class Signatures:
         self.trust = trust
         self.clock = clock
         self.revocation = revocation
+        self.listeners: list[SignedListener] = []
 
     # -- commissions
 
@@ -692,6 +747,9 @@ class Signatures:
                            members_present=status.quorum.members_present)
         event = "protocol_signed" if document.form in PROTOCOL_FORMS else "document_signed"
         audit.append(session, event, row, payload, self.clock)
+        assert row is not None
+        for listener in self.listeners:  # e.g. the outbox releases the extract's e-mail
+            listener.signed(session, row)
         return self._status(session, document, content)
 
     def _status(self, session: Session, document: DocumentView, content: bytes) -> SigningStatus:
@@ -726,21 +784,18 @@ class Signatures:
     # -- outputs
 
     def combined(self, caller: Caller, document_id: uuid.UUID) -> tuple[DocumentView, bytes]:
-        """The detached .p7s holding every signer's SignerInfo and the intermediate CAs."""
+        """The detached .p7s holding every signer's SignerInfo and the intermediate CAs
+        (`combine_stored` over `signed_cms`, as the e-mail of a signed extract attaches it)."""
         status = self.status(caller, document_id)
         if status.signed_at is None:
             raise NotSigned(status.document.registration_number,
                             [s.name for s in status.missing],
                             status.quorum is not None or status.document.form not in
                             PROTOCOL_FORMS)
-        signatures = [self.store.get(s.signature.cms_sha256)
-                      for s in status.signed if s.signature is not None]
-        try:
-            intermediates = [c.dump() for c in self.trust.anchors().intermediates]
-        except SigningUnavailable:
-            intermediates = []
-        return status.document, combine_signatures(signatures,
-                                                   extra_certificates=intermediates)
+        with self.db.read() as session:
+            stored = signed_cms(session, document_id)
+        assert stored is not None  # signed stays signed
+        return status.document, combine_stored(self.store, self.trust, stored)
 
     def report(self, caller: Caller, document_id: uuid.UUID) -> SignatureReportView:
         """Each required signer with their signature re-verified now over the frozen bytes."""

@@ -5,7 +5,8 @@ GET  /api/v1/deadlines?status=due|overdue|late|met   the caller's deadlines (def
 GET  /api/v1/documents/{id}/mail                    the document's e-mails and their states
 POST /api/v1/documents/{id}/mail/resend             queue the extract's e-mail again → 202
 
-`install` wires the feature into an app: the issue listeners (deadline, outbox), these
+`install` wires the feature into an app: the issue listeners (deadline, outbox), the outbox's
+listener on the signatures service (an extract's e-mail leaves once it is signed), these
 routes, and, when `settings.mail_sender` is on, the sender thread.
 """
 
@@ -17,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from service.auth import current_caller
 from service.deadlines import LIST_LIMIT, DeadlineListener, DeadlineStatus, list_deadlines
-from service.errors import Problem, problem_response, single
+from service.errors import Problem, register_problem, single
 from service.mail import (
     DeliveryRefused,
     MailDocumentNotFound,
@@ -28,6 +29,7 @@ from service.mail import (
     ResendRefused,
     sender_for,
 )
+from service.signatures import Signatures
 from service.workdays import ALMATY
 
 bp = Blueprint("deadlines", __name__)
@@ -89,11 +91,11 @@ def resend(document_id: uuid.UUID) -> Response:
     return response
 
 
-def _refused(error: DeliveryRefused) -> Response:
-    return problem_response(Problem(
+def _refused(error: DeliveryRefused) -> Problem:
+    return Problem(
         422, "invalid-decision", "The decision breaks its schema or the act's rules.",
         single(422, "", error.code, "/deliver_to", form=error.form.value).violations,
-    ))
+    )
 
 
 def install(app: Flask) -> None:
@@ -101,16 +103,19 @@ def install(app: Flask) -> None:
     settings = app.extensions["qujat.settings"]
     clock = app.extensions["qujat.clock"]
     registry = app.extensions["qujat.registry"]
+    signatures: Signatures = app.extensions["qujat.signatures"]  # installed before this
     registry.listeners.append(DeadlineListener(settings.working_hours))
-    registry.listeners.append(MailListener(clock))
+    mail_listener = MailListener(clock)
+    registry.listeners.append(mail_listener)
+    signatures.listeners.append(mail_listener)
     app.extensions["qujat.mail"] = sender_for(
-        settings, registry.store, clock, app.extensions["qujat.database"]
+        settings, registry.store, clock, app.extensions["qujat.database"], signatures.trust
     )
     app.register_blueprint(bp)
-    app.register_error_handler(DeliveryRefused, _refused)
+    register_problem(app, DeliveryRefused, _refused)
     if settings.mail_sender:
         # its own engine: `qujat serve` forks its workers after this, and they must not
         # share this thread's connections
-        worker = MailWorker(sender_for(settings, registry.store, clock))
+        worker = MailWorker(sender_for(settings, registry.store, clock, trust=signatures.trust))
         worker.start()
         app.extensions["qujat.mail_worker"] = worker

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ ABSENT = MEMBERS[6]  # Төлегенова stays away from the session
 PRESENT = MEMBERS[:6]
 HEAD = "700101300342"  # examples/certificate.kk.json
 OUTSIDER = Person("931002451325", "Тестов", "Тест", "Тестович")
+OPENSSL = shutil.which("openssl")
 
 
 @dataclass(frozen=True)
@@ -128,3 +131,14 @@ def sign(client: FlaskClient, document_id: str, credential: Credential,
 
 def codes(response: Any) -> list[str]:
     return [e["code"] for e in response.get_json().get("errors", [])]
+
+
+def openssl_verify(p7s: Path, content: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    """The real `openssl cms -verify` of a detached DER signature over `content`, trusting
+    `root` alone (exit code 0 and "Verification successful" on stderr when it holds)."""
+    assert OPENSSL is not None, "openssl is needed to check the combined signature"
+    return subprocess.run(
+        [OPENSSL, "cms", "-verify", "-binary", "-inform", "DER", "-content", str(content),
+         "-in", str(p7s), "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )

@@ -3,6 +3,10 @@
 Issuing goes through the API (the outbox row is written in the transaction that numbers
 the extract); a MailSender with a clock the test moves delivers it. Every test runs on
 SQLite and on PostgreSQL.
+
+The outbox's own machinery (retries, the crash policy, resends) is tested with extracts
+nobody must sign (their secretary has no IIN), which leave at once; an extract its secretary
+must sign waits for that signature (real CMS from the test PKI) and leaves with its .p7s.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 import email.utils
 import uuid
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from service import create_app
 from service.audit import history
@@ -29,18 +35,37 @@ from service.mail import (
     LEASE,
     MailSender,
     Outcome,
+    ResendAwaitingSignatures,
     ResendRefused,
+    SendReport,
     SmtpSettings,
     backoff,
     message_id,
 )
-from service.models import Deadline, Document, MailStatus, OutboxMessage
+from service.models import Deadline, Document, MailStatus, OutboxMessage, SigningState
+from service.signatures import Signatures
 from tests.conftest import NOW
-from tests.functional.mailbox import Mailbox, MovingClock
+from tests.functional.mailbox import Mailbox, MovingClock, Received
+from tests.functional.signatures_support import (
+    SECRETARY,
+    SigningPKI,
+    openssl_verify,
+    sign,
+    signing_pki,
+)
+
+__all__ = ["signing_pki"]  # the session fixture, imported for pytest
 
 Example = Callable[..., dict[str, Any]]
 TEACHER = "asel.kurmanova@mektep.example.kz"
 FROM = "attestation@krg.example.kz"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, signing_pki: SigningPKI) -> Settings:
+    """The test PKI's trust folder: signatures are accepted, and the .p7s carries its CAs."""
+    return Settings(data_dir=tmp_path, database_url=database_url,
+                    max_body_bytes=1024 * 1024, trust_dir=signing_pki.directory)
 
 
 @pytest.fixture
@@ -57,12 +82,14 @@ def clock() -> MovingClock:
 
 
 def make_sender(app: Flask, port: int, clock: MovingClock, **kwargs: Any) -> MailSender:
+    signatures: Signatures = app.extensions["qujat.signatures"]
     return MailSender(
         app.extensions["qujat.database"],
         app.extensions["qujat.registry"].store,
         SmtpSettings(host="127.0.0.1", port=port, sender=FROM, timeout=5),
         clock=clock,
         public_base_url="https://qujat.example.kz",
+        trust=signatures.trust,
         **kwargs,
     )
 
@@ -73,9 +100,13 @@ def sender(app: Flask, mailbox: Mailbox, clock: MovingClock) -> MailSender:
 
 
 def extract(example: Example, decision_id: str, language: str = "kk",
-            deliver_to: str | None = TEACHER) -> dict[str, Any]:
+            deliver_to: str | None = TEACHER, secretary_signs: bool = False) -> dict[str, Any]:
+    """The example extract; unless `secretary_signs`, its secretary has no IIN, so nobody
+    must sign it and its e-mail leaves at once."""
     body = example("extract", language)
     body["decision"]["decision_id"] = decision_id
+    if not secretary_signs:
+        del body["decision"]["commission"]["secretary"]["iin"]
     if deliver_to is not None:
         body["deliver_to"] = deliver_to
     return body
@@ -112,10 +143,13 @@ def deadline_met_at(app: Flask, document_id: str) -> Any:
 # --------------------------------------------------------------------------- delivery
 
 
-def test_an_extract_is_delivered_once_with_its_pdf(
+def test_an_extract_nobody_must_sign_is_delivered_at_once_with_its_pdf(
     app: Flask, client: FlaskClient, example: Example, mailbox: Mailbox, sender: MailSender
 ) -> None:
     issued = issue(client, extract(example, "krg-extract-mail-1"))
+    database: Database = app.extensions["qujat.database"]
+    with database.read() as session:
+        assert session.get(SigningState, uuid.UUID(issued["id"])) is None  # no requirement
     [queued] = outbox(app)
     assert queued.status == MailStatus.QUEUED
     assert queued.recipient == TEACHER
@@ -135,7 +169,8 @@ def test_an_extract_is_delivered_once_with_its_pdf(
     assert body is not None
     assert issued["registration_number"] in body.get_content()
     assert "https://qujat.example.kz/verify/" in body.get_content()
-    [attachment] = list(message.iter_attachments())
+    assert ".p7s" not in body.get_content()
+    [attachment] = list(message.iter_attachments())  # the PDF alone: nothing was signed
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"{issued['registration_number']}.pdf"
     assert attachment.get_content() == client.get(issued["links"]["pdf"]).data
@@ -148,7 +183,6 @@ def test_an_extract_is_delivered_once_with_its_pdf(
     assert events(app, issued["id"]) == [
         "mail_queued", "created", "issued", "mail_sending", "mail_sent"
     ]
-    database: Database = app.extensions["qujat.database"]
     with database.read() as session:
         assert verify_audit(session).intact
 
@@ -196,6 +230,177 @@ def test_deliver_to_on_another_form_is_refused_and_nothing_is_stored(
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 0
     assert outbox(app) == []
+
+
+# --------------------------------------------------------------------------- signatures first
+
+
+def attachments(received: Received) -> list[EmailMessage]:
+    found: list[EmailMessage] = list(received.message.iter_attachments())
+    return found
+
+
+def plain_text(received: Received) -> str:
+    body = received.message.get_body(("plain",))
+    assert body is not None
+    text: str = body.get_content()
+    return text
+
+
+def signed_extract(example: Example, decision_id: str, language: str = "kk") -> dict[str, Any]:
+    """An extract its secretary (the test PKI's SECRETARY) must sign."""
+    body = extract(example, decision_id, language, secretary_signs=True)
+    body["decision"]["commission"]["secretary"]["iin"] = SECRETARY
+    return body
+
+
+def test_an_extract_waits_for_its_secretary_and_leaves_signed_with_its_p7s(
+    app: Flask, client: FlaskClient, example: Example, mailbox: Mailbox, sender: MailSender,
+    clock: MovingClock, signing_pki: SigningPKI, runner: CliRunner, cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    issued = issue(client, signed_extract(example, "krg-extract-signed"))
+    document_id, number = issued["id"], issued["registration_number"]
+    [waiting] = outbox(app)
+    assert waiting.status == MailStatus.AWAITING_SIGNATURES
+    [shown] = client.get(f"/api/v1/documents/{document_id}/mail").get_json()["messages"]
+    assert (shown["status"], shown["attempts"], shown["sent_at"]) == (
+        "awaiting_signatures", 0, None)
+
+    # unsigned, it never leaves, however long it waits; its deadline runs from the session
+    assert sender.send_pending() == SendReport()
+    clock.advance(days=30)
+    assert sender.send_pending() == SendReport()
+    assert mailbox.received == []
+    overdue = client.get("/api/v1/deadlines?status=overdue").get_json()["deadlines"]
+    assert [(d["document"]["id"], d["kind"]) for d in overdue] == [(document_id, "delivery")]
+    listed = runner.invoke(main, ["deadlines"], env=cli_env)
+    assert listed.exit_code == 0, listed.output
+    assert f"overdue  {number}" in listed.output
+
+    # a resend cannot make it leave earlier: refused with its own code (API, CLI, service)
+    refused = client.post(f"/api/v1/documents/{document_id}/mail/resend",
+                          headers={"Accept-Language": "ru"})
+    assert refused.status_code == 409
+    [error] = refused.get_json()["errors"]
+    assert error["code"] == "mail_awaiting_signatures"
+    assert "ждёт подписей" in error["reason"]
+    cli = runner.invoke(main, ["mail", "resend", document_id], env=cli_env)
+    assert cli.exit_code == 1
+    assert "waits for its signatures" in cli.output
+    with pytest.raises(ResendAwaitingSignatures):
+        sender.resend(uuid.UUID(document_id))
+    assert [m.status for m in outbox(app)] == [MailStatus.AWAITING_SIGNATURES]
+
+    # the secretary signs: the transaction that records the signature releases the e-mail
+    signed = sign(client, document_id, signing_pki.key(SECRETARY))
+    assert signed.status_code == 201, signed.get_json()
+    assert signed.get_json()["status"] == "signed"
+    [released] = outbox(app)
+    assert released.status == MailStatus.QUEUED
+    assert events(app, document_id)[-3:] == ["signed_by", "document_signed", "mail_released"]
+
+    assert sender.send_pending().sent == 1
+    assert sender.send_pending().sent == 0  # once
+    [received] = mailbox.received
+    assert received.rcpt_tos == [TEACHER]
+    pdf_part, p7s_part = attachments(received)
+    assert (pdf_part.get_content_type(), pdf_part.get_filename()) == (
+        "application/pdf", f"{number}.pdf")
+    assert (p7s_part.get_content_type(), p7s_part.get_filename()) == (
+        "application/pkcs7-signature", f"{number}.p7s")
+    pdf, p7s = pdf_part.get_content(), p7s_part.get_content()
+    assert pdf == client.get(issued["links"]["pdf"]).data
+    assert p7s == client.get(f"/api/v1/documents/{document_id}.p7s").data  # the same bytes
+    assert (f"Қоса берілген {number}.p7s файлы — осы құжаттың электрондық цифрлық "
+            "қолтаңбасы.") in plain_text(received)
+
+    (tmp_path / "extract.pdf").write_bytes(pdf)
+    (tmp_path / "extract.p7s").write_bytes(p7s)
+    checked = openssl_verify(tmp_path / "extract.p7s", tmp_path / "extract.pdf",
+                             signing_pki.pki.root_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "Verification successful" in checked.stderr
+
+    [sent] = outbox(app)
+    assert (sent.status, sent.attempts) == (MailStatus.SENT, 1)
+    assert deadline_met_at(app, document_id) == clock.now  # met, late: it waited for a month
+    late = client.get("/api/v1/deadlines?status=late").get_json()["deadlines"]
+    assert [d["document"]["id"] for d in late] == [document_id]
+    database: Database = app.extensions["qujat.database"]
+    with database.read() as session:
+        assert verify_audit(session).intact
+
+
+def test_a_signed_russian_extract_and_its_resend_carry_the_signature(
+    app: Flask, client: FlaskClient, example: Example, mailbox: Mailbox, sender: MailSender,
+    signing_pki: SigningPKI,
+) -> None:
+    issued = issue(client, signed_extract(example, "krg-extract-signed-ru", language="ru"))
+    document_id, number = issued["id"], issued["registration_number"]
+    assert sign(client, document_id, signing_pki.key(SECRETARY)).status_code == 201
+    assert sender.send_pending().sent == 1
+    again = sender.resend(uuid.UUID(document_id))  # signed: queued at once, not waiting
+    assert (again.sequence, again.status) == (2, MailStatus.QUEUED)
+    assert sender.send_pending().sent == 1
+    p7s = client.get(f"/api/v1/documents/{document_id}.p7s").data
+    assert len(mailbox.received) == 2
+    for received in mailbox.received:
+        assert received.message["Content-Language"] == "ru"
+        assert (f"Приложенный файл {number}.p7s — электронная цифровая подпись этого "
+                "документа.") in plain_text(received)
+        assert [a.get_content_type() for a in attachments(received)] == [
+            "application/pdf", "application/pkcs7-signature"]
+        assert attachments(received)[1].get_content() == p7s
+
+
+def test_a_queued_message_of_an_unsigned_document_is_not_sent_before_the_signature(
+    app: Flask, client: FlaskClient, example: Example, mailbox: Mailbox, sender: MailSender,
+    signing_pki: SigningPKI,
+) -> None:
+    """A message left `queued` for an unsigned extract (as a release of qujat before the
+    awaiting state wrote them) still waits: the sender never claims it before the signature."""
+    issued = issue(client, signed_extract(example, "krg-extract-legacy"))
+    database: Database = app.extensions["qujat.database"]
+    with database.write() as session:
+        session.execute(update(OutboxMessage).values(status=MailStatus.QUEUED))
+    assert sender.send_pending().sent == 0
+    assert mailbox.received == []
+    assert sign(client, issued["id"], signing_pki.key(SECRETARY)).status_code == 201
+    assert sender.send_pending().sent == 1
+    [received] = mailbox.received
+    assert len(attachments(received)) == 2
+
+
+def test_the_migration_makes_queued_messages_of_unsigned_documents_wait(
+    app: Flask, client: FlaskClient, example: Example
+) -> None:
+    from alembic import command
+
+    from service.db import alembic_config, current_revision, head_revision, upgrade
+
+    issue(client, signed_extract(example, "krg-extract-migrate-signed"))
+    issue(client, extract(example, "krg-extract-migrate-plain"))
+    database: Database = app.extensions["qujat.database"]
+
+    def statuses() -> dict[str, str]:
+        with database.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT d.decision_id, m.status FROM mail_outbox m "
+                "JOIN documents d ON d.id = m.document_id"
+            )).all()
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    try:
+        with database.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0005")
+        assert statuses() == {"krg-extract-migrate-signed": "queued",
+                              "krg-extract-migrate-plain": "queued"}
+    finally:
+        upgrade(database)
+    assert current_revision(database) == head_revision()
+    assert statuses() == {"krg-extract-migrate-signed": "awaiting_signatures",
+                          "krg-extract-migrate-plain": "queued"}
 
 
 # --------------------------------------------------------------------------- SMTP down

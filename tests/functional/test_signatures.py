@@ -7,7 +7,6 @@ Every test runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from tests.functional.signatures_support import (
     content_of,
     create_commission,
     create_protocol,
+    openssl_verify,
     sign,
     signing_pki,
 )
@@ -40,7 +40,6 @@ from tests.functional.signatures_support import (
 __all__ = ["signing_pki"]  # the session fixture, imported for pytest
 
 Example = Callable[..., dict[str, Any]]
-OPENSSL = shutil.which("openssl")
 
 
 @pytest.fixture
@@ -60,15 +59,6 @@ def citing(example: Example, form: str, protocol: str, decision_id: str) -> dict
     body["decision"]["decision_id"] = decision_id
     body["protocol"] = protocol
     return body
-
-
-def openssl_verify(p7s: Path, content: Path, root: Path) -> subprocess.CompletedProcess[str]:
-    assert OPENSSL is not None, "openssl is needed to check the combined signature"
-    return subprocess.run(
-        [OPENSSL, "cms", "-verify", "-binary", "-inform", "DER", "-content", str(content),
-         "-in", str(p7s), "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, check=False, timeout=60,
-    )
 
 
 def pdf_text(content: bytes, tmp_path: Path) -> str:
