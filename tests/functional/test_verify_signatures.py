@@ -123,16 +123,11 @@ def _has_iin_key(node: Any) -> bool:
     return False
 
 
-def signer_lines(html: str, section_id: str | None = "signatures") -> list[str]:
+def signer_lines(html: str, section_id: str = "signatures") -> list[str]:
     """The signers listed on a public page (one <li> each), tags stripped, in page order."""
-    if section_id is None:
-        sections = re.findall(r'<section class="signatures">(.*?)</section>', html, re.S)
-        assert len(sections) == 1, sections
-        section = sections[0]
-    else:
-        match = re.search(rf'<section[^>]*id="{section_id}"[^>]*>(.*?)</section>', html, re.S)
-        assert match is not None, f"no #{section_id} on the page"
-        section = match.group(1)
+    match = re.search(rf'<section[^>]*id="{section_id}"[^>]*>(.*?)</section>', html, re.S)
+    assert match is not None, f"no #{section_id} on the page"
+    section = match.group(1)
     items = re.findall(r"<li[^>]*>(.*?)</li>", section, re.S)
     return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
 
@@ -151,7 +146,7 @@ def api_signers(body: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def page_shows(
     html: str, language: str, signers: list[tuple[str, str]], statuses: list[str],
-    section_id: str | None = "signatures",
+    section_id: str = "signatures",
 ) -> None:
     lines = signer_lines(html, section_id)
     assert len(lines) == len(signers), lines
@@ -318,7 +313,7 @@ def test_an_upload_of_the_registered_pdf_re_verifies_each_signature(
                                        language=language))
             assert 'data-matches="true"' in html
             # the re-verified signatures: the section of the upload page without an id
-            page_shows(html, language, signers, statuses, section_id=None)
+            page_shows(html, language, signers, statuses, section_id="reverified-signatures")
 
     uploaded("nobody signed", ["missing"] * 7, verified=False)
     sign_all(client, protocol_id, signing_pki, PRESENT)
@@ -461,7 +456,7 @@ def test_without_trust_anchors_an_upload_says_indeterminate_and_does_not_fail(
         for language in LANGUAGES:
             html = answers.html(f"upload page {language}",
                                 upload(public, "/verify/upload", content, language=language))
-            page_shows(html, language, signers, statuses, section_id=None)
+            page_shows(html, language, signers, statuses, section_id="reverified-signatures")
         # an uploaded .p7s cannot be judged either, and says so
         chair_cms = create_cms(content, signing_pki.key(PRESENT[0]), signing_time=NOW)
         body = answers.json("API upload with a .p7s",
