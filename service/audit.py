@@ -14,7 +14,6 @@ chain; `verify` prints the head hash so it can be recorded elsewhere and compare
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -23,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.decisions import Clock
@@ -74,6 +73,16 @@ class Appended:
     hash: str
 
 
+# built once: an append is on every write path (see `append_entry`)
+_LOCK_HEAD = select(_HEAD.c.count, _HEAD.c.head_hash).where(_HEAD.c.id == 1).with_for_update()
+_ADD_ENTRY = insert(_LOG)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(count=bindparam("new_count"), head_hash=bindparam("new_hash"))
+)
+
+
 def append(
     session: Session,
     event: str,
@@ -83,41 +92,43 @@ def append(
 ) -> Appended:
     """Append one entry inside the caller's write transaction, which it serialises with every
     other append until commit: call it last, just before the commit."""
+    return append_entry(
+        session, event, document.id if document is not None else None, payload, clock
+    )
+
+
+def append_entry(
+    session: Session,
+    event: str,
+    document_id: uuid.UUID | None,
+    payload: Mapping[str, object],
+    clock: Clock,
+) -> Appended:
+    """`append` for a document known by its id (whose row need not be loaded)."""
     session.flush()  # the document row the entry points at must exist first
-    head = session.execute(
-        select(_HEAD.c.count, _HEAD.c.head_hash).where(_HEAD.c.id == 1).with_for_update()
-    ).one_or_none()
+    head = session.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         raise AuditChainMissing("the audit chain head is missing: run `qujat db upgrade`")
     count, prev_hash = head
+    seq = count + 1
     # microseconds are what both databases keep; the hash must survive the round trip
-    entry = Appended(
-        seq=count + 1,
-        at=clock().astimezone(dt.UTC),
-        event=event,
-        document_id=document.id if document is not None else None,
-        payload=canonical_json(dict(payload)),
-        prev_hash=prev_hash,
-        hash="",
-    )
-    digest = entry_hash(
-        entry.seq, entry.at, event, entry.document_id, entry.payload, prev_hash
-    )
+    at = clock().astimezone(dt.UTC)
+    text = canonical_json(dict(payload))
+    digest = entry_hash(seq, at, event, document_id, text, prev_hash)
     session.execute(
-        insert(_LOG).values(
-            seq=entry.seq,
-            at=entry.at,
-            event=event,
-            document_id=entry.document_id,
-            payload=entry.payload,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+        _ADD_ENTRY,
+        {
+            "seq": seq,
+            "at": at,
+            "event": event,
+            "document_id": document_id,
+            "payload": text,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
     )
-    session.execute(
-        update(_HEAD).where(_HEAD.c.id == 1).values(count=entry.seq, head_hash=digest)
-    )
-    return dataclasses.replace(entry, hash=digest)
+    session.execute(_MOVE_HEAD, {"new_count": seq, "new_hash": digest})
+    return Appended(seq, at, event, document_id, text, prev_hash, digest)
 
 
 def history(session: Session, document_id: uuid.UUID) -> list[AuditEntry]:

@@ -27,10 +27,10 @@ Issuing
 -------
 1. the view authenticates the caller and parses the request (no database);
 2. the `Idempotency-Key`, if any, is claimed: an in-flight row, unique per body and key;
-3. the platform's decision_id, if already issued: the same request gets the same document,
-   a different one a DecisionConflict;
-4. transaction A (short, under the counter's lock): next number, the document row in state
-   `pending` with its number and verification token, audit "created";
+3. transaction A opens with the platform's decision_id: if already issued, the same request
+   gets the same document, a different one a DecisionConflict (nothing is written);
+4. else, still in transaction A (short, under the counter's lock): next number, the document
+   row in state `pending` with its number and verification token, audit "created";
 5. outside any lock: render the PDF (deterministic: the same bytes every time), store them;
 6. transaction B: the row's PDF hash and state `issued`, the idempotency key's answer,
    audit "issued".
@@ -51,9 +51,9 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -292,6 +292,50 @@ class KeyClaim:
     claimed_at: dt.datetime
 
 
+# --------------------------------------------------------------------------- statements
+# Built once: every issue runs them, and a statement built afresh costs more to make (and to
+# compute its cache key) than to execute. Plain tables, no ORM entities to load or track.
+
+_DOCUMENTS = cast(Table, Document.__table__)
+_COUNTERS = cast(Table, SeriesCounter.__table__)
+#: the columns a DocumentView is made of
+_VIEW_COLUMNS = tuple(
+    _DOCUMENTS.c[name]
+    for name in (
+        "id", "form", "language", "decision_id", "registration_number", "status",
+        "request_sha256", "pdf_sha256", "docx_sha256", "supersedes_id", "created_at",
+        "issued_at", "verify_token",
+    )
+)
+_FIND_DECISION = select(*_VIEW_COLUMNS).where(
+    _DOCUMENTS.c.organisation_id == bindparam("organisation_id"),
+    _DOCUMENTS.c.decision_id == bindparam("decision_id"),
+)
+# the pending document gets its bytes; no row if it is no longer pending (completed by a
+# concurrent request, a GET of its PDF or a repair): the update's row lock, or BEGIN
+# IMMEDIATE on SQLite, orders the two
+_ISSUE_PENDING = (
+    update(_DOCUMENTS)
+    .where(
+        _DOCUMENTS.c.id == bindparam("document_id"),
+        _DOCUMENTS.c.status == DocumentStatus.PENDING,
+    )
+    .values(
+        status=DocumentStatus.ISSUED,
+        pdf_sha256=bindparam("new_pdf_sha256"),
+        issued_at=bindparam("new_issued_at", type_=_DOCUMENTS.c.issued_at.type),
+    )
+    .returning(*_VIEW_COLUMNS)
+)
+# the counter row's lock is held until the commit (UPDATE … RETURNING)
+_BUMP_COUNTER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.series == bindparam("series_key"))
+    .values(last_value=_COUNTERS.c.last_value + 1)
+    .returning(_COUNTERS.c.last_value)
+)
+
+
 def receipt(document: DocumentView) -> dict[str, Any]:
     base = f"/api/v1/documents/{document.id}"
     return {
@@ -358,17 +402,14 @@ class Registry:
             raise
 
     def _issue(self, caller: Caller, request: IssueRequest, claim: KeyClaim | None) -> Issued:
-        existing = self._find_decision(caller, request.decision_id)
-        created = False
-        if existing is None:
-            try:
-                existing = self._create(caller, request, claim)
-                created = True
-            except IntegrityError:
-                # the same decision_id committed by a concurrent request: use that one
-                existing = self._find_decision(caller, request.decision_id)
-                if existing is None:
-                    raise
+        try:
+            existing, created = self._create(caller, request, claim)
+        except IntegrityError:
+            # the same decision_id committed by a concurrent request: use that one
+            found = self._find_decision(caller, request.decision_id)
+            if found is None:
+                raise
+            existing, created = found, False
         if existing.request_sha256 != request.request_sha256:
             raise DecisionConflict(existing)
         if created:
@@ -379,12 +420,21 @@ class Registry:
 
     def _create(
         self, caller: Caller, request: IssueRequest, claim: KeyClaim | None
-    ) -> DocumentView:
-        """Transaction A: the number and the pending row, under the series counter's lock."""
-        now = self.clock()
-        year = now.astimezone(ALMATY).year % 100
-        series = series_key(request.form.appendix, caller.organisation_code, year)
+    ) -> tuple[DocumentView, bool]:
+        """Transaction A: the document already made for the decision (False), or the number
+        and the pending row, under the series counter's lock (True)."""
         with self.db.write() as session:
+            # first, before the counter's lock: a replay writes nothing and locks no row (on
+            # SQLite it still queues behind the writers, as every write transaction does)
+            found = session.execute(
+                _FIND_DECISION,
+                {"organisation_id": caller.organisation_id, "decision_id": request.decision_id},
+            ).one_or_none()
+            if found is not None:
+                return self._view(found), False
+            now = self.clock()
+            year = now.astimezone(ALMATY).year % 100
+            series = series_key(request.form.appendix, caller.organisation_code, year)
             seq = _next_seq(session, series)
             number = RegistrationNumber(
                 request.form.appendix, caller.organisation_code, year, seq
@@ -427,7 +477,7 @@ class Registry:
                 },
                 self.clock,
             )
-            return self._view(row)
+            return self._view(row), True
 
     def _complete(
         self,
@@ -450,21 +500,25 @@ class Registry:
             content = self.renderer.render_pdf(form, language, decision, info)
         sha256 = self.store.put(content)
         with self.db.write() as session:
+            parameters = {
+                "document_id": document.id,
+                "new_pdf_sha256": sha256,
+                "new_issued_at": self.clock(),
+            }
+            updated = session.execute(_ISSUE_PENDING, parameters).one_or_none()
+            if updated is not None:  # it was pending: these are its bytes
+                view = self._view(updated)
+                issued = self._finish(session, view, claim, created)
+                audit.append_entry(
+                    session, "issued", view.id, {"pdf_sha256": sha256}, self.clock
+                )
+                return issued
             row = session.get(Document, document.id, with_for_update=True)
             assert row is not None
-            pending = row.status == DocumentStatus.PENDING
-            if pending:
-                row.status = DocumentStatus.ISSUED
-                row.pdf_sha256 = sha256
-                row.issued_at = self.clock()
-            elif row.pdf_sha256 != sha256:
+            if row.pdf_sha256 != sha256:
                 log.error("document %s rendered to different bytes: %s, stored %s",
                           row.registration_number, sha256, row.pdf_sha256)
-            view = self._view(row)
-            issued = self._finish(session, view, claim, created)
-            if pending:
-                audit.append(session, "issued", row, {"pdf_sha256": sha256}, self.clock)
-            return issued
+            return self._finish(session, self._view(row), claim, created)
 
     def _finish(
         self, session: Session, document: DocumentView, claim: KeyClaim | None, created: bool
@@ -629,11 +683,9 @@ class Registry:
 
     def _find_decision(self, caller: Caller, decision_id: str) -> DocumentView | None:
         with self.db.read() as session:
-            row = session.scalars(
-                select(Document).where(
-                    Document.organisation_id == caller.organisation_id,
-                    Document.decision_id == decision_id,
-                )
+            row = session.execute(
+                _FIND_DECISION,
+                {"organisation_id": caller.organisation_id, "decision_id": decision_id},
             ).one_or_none()
             return None if row is None else self._view(row)
 
@@ -647,7 +699,8 @@ class Registry:
     def verify_url(self, registration_number: str, token: str) -> str:
         return f"{self.public_base_url}/verify/{registration_number}?t={token}"
 
-    def _view(self, row: Document) -> DocumentView:
+    def _view(self, row: Document | Row[Any]) -> DocumentView:
+        """The snapshot of a document: its ORM row, or a row of `_VIEW_COLUMNS`."""
         return DocumentView(
             id=row.id,
             form=row.form,
@@ -683,17 +736,12 @@ def references(database: Database) -> list[Reference]:
 
 def _next_seq(session: Session, series: str) -> int:
     """The next number of `series`; holds the counter row's lock until the commit."""
-    bump = (
-        update(SeriesCounter)
-        .where(SeriesCounter.series == series)
-        .values(last_value=SeriesCounter.last_value + 1)
-        .returning(SeriesCounter.last_value)
-        .execution_options(synchronize_session=False)
-    )
-    seq = session.execute(bump).scalar_one_or_none()
+    seq: int | None = session.execute(
+        _BUMP_COUNTER, {"series_key": series}
+    ).scalar_one_or_none()
     if seq is None:  # the series' first number: create its row; racing writers agree
         session.execute(_insert_counter(session.get_bind().dialect.name, series))
-        seq = session.execute(bump).scalar_one()
+        seq = session.execute(_BUMP_COUNTER, {"series_key": series}).scalar_one()
     if seq >= 10**SEQ_DIGITS:
         raise SeriesExhausted(series)
     return seq

@@ -39,7 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Table, bindparam, exists, select
+from sqlalchemy import Connection, Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from service import audit
@@ -289,8 +289,9 @@ class PublicFactsListener:
     """Records a new document's public facts in the transaction that numbers it."""
 
     def created(self, session: Session, document: Document, request: IssueRequest) -> None:
+        # a plain INSERT, now (the registry has flushed the document row it refers to)
         facts = facts_of(request.decision)
-        session.add(DocumentFacts(document_id=document.id, **_fact_values(facts)))
+        session.execute(_ADD_FACTS, {"document_id": document.id, **_fact_values(facts)})
 
 
 class SupersessionListener:
@@ -355,6 +356,7 @@ def _fact_values(facts: Facts) -> dict[str, Any]:
 
 _DOCUMENTS = cast(Table, Document.__table__)
 _FACTS = cast(Table, DocumentFacts.__table__)
+_ADD_FACTS = insert(_FACTS)
 _ORGANISATIONS = cast(Table, Organisation.__table__)
 _REVOCATIONS = cast(Table, Revocation.__table__)
 _SIGNING = cast(Table, SigningState.__table__)

@@ -392,6 +392,51 @@ def test_fetching_a_pending_document_completes_it(
     assert record["sha256"] == hashlib.sha256(pdf.data).hexdigest()
 
 
+class HoldFirstRender(Faults):
+    """Holds the first render until the test lets it go; the others pass."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+
+    def before_render(self, decision_id: str) -> None:
+        with self._lock:
+            first = not self.entered.is_set()
+            self.entered.set()
+        if first:
+            assert self.release.wait(30)
+
+
+def test_a_document_completed_meanwhile_keeps_its_bytes_and_one_issued_entry(
+    app: Flask, client: FlaskClient, example: Example
+) -> None:
+    """A retry that finds the document pending, renders, and meanwhile loses the race to a
+    GET of its PDF: it answers with the document as the GET completed it, and the audit
+    trail says "issued" once."""
+    app.extensions["qujat.registry"].faults = FailingRender()
+    body = certificate(example)
+    assert post(client, body).status_code == 500
+    database: Database = app.extensions["qujat.database"]
+    with database.read() as session:
+        document_id = session.scalars(select(Document.id)).one()
+    held = HoldFirstRender()
+    app.extensions["qujat.registry"].faults = held
+    with ThreadPoolExecutor(1) as pool:
+        retry = pool.submit(post, client, body)
+        assert held.entered.wait(30)
+        pdf = client.get(f"/api/v1/documents/{document_id}.pdf")
+        assert pdf.status_code == 200
+        held.release.set()
+        answer = retry.result(30)
+    assert answer.status_code == 200
+    assert answer.get_json()["id"] == str(document_id)
+    assert answer.get_json()["sha256"] == hashlib.sha256(pdf.data).hexdigest()
+    record = client.get(f"/api/v1/documents/{document_id}").get_json()
+    assert record["status"] == "issued"
+    assert [e["event"] for e in record["history"]] == ["created", "issued"]
+
+
 def test_concurrent_posts_of_one_decision_make_one_document(
     app: Flask, client_for: Callable[[str], FlaskClient], example: Example
 ) -> None:

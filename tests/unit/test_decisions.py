@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from service.decisions import (
+    SCHEMA_DIR,
     Certificate,
     InvalidDecision,
     Protocol,
+    _fast_validator,
+    _validator,
     add_years,
     parse_decision,
 )
@@ -224,3 +227,81 @@ def test_protocol_tables_keep_the_platform_order() -> None:
     assert isinstance(parsed, Protocol)
     declared = parsed.table("corresponds_declared")
     assert [r.person.surname for r in declared] == ["Ахметова", "Серікбаев", "Ізбасаров"]
+
+
+# --------------------------------------------------------------------------- the fast path
+
+_SCHEMAS = sorted(p.name.split(".")[0] for p in SCHEMA_DIR.glob("*.v1.schema.json"))
+_ODD_VALUES: list[Any] = [
+    None, 7, "", "x" * 1001, "line\nbreak", "2024-02-30", "2026-08-20T10:00:00", "expert",
+    "850314422010", [], {},
+]
+
+
+def _instances(name: str) -> list[Any]:
+    """The schema's examples, and variants of them broken (or not) in every place."""
+    if name == "common":
+        return []
+    if name == "commission":
+        bases = [json.loads((EXAMPLES / "commission.json").read_text("utf-8"))]
+    elif name == "request":
+        bases = [json.loads(p.read_text("utf-8")) for p in sorted(EXAMPLES.glob("*.kk.json"))]
+    else:
+        bases = [decision(name)]
+    found: list[Any] = []
+    for base in bases:
+        found.append(base)
+        for path, parent, key in _places(base):
+            for value in _ODD_VALUES:
+                variant = copy.deepcopy(base)
+                _at(variant, path)[key] = value
+                found.append(variant)
+            if isinstance(parent, dict):
+                variant = copy.deepcopy(base)
+                del _at(variant, path)[key]
+                found.append(variant)
+        for path, node in _nodes(base):
+            if isinstance(node, dict):
+                variant = copy.deepcopy(base)
+                _at(variant, [*path, None])["unexpected"] = "x"
+                found.append(variant)
+    return found
+
+
+def _nodes(node: Any, path: list[Any] | None = None) -> list[tuple[list[Any], Any]]:
+    path = path or []
+    found = [(path, node)]
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(
+        node, list) else []
+    for key, child in items:
+        found += _nodes(child, [*path, key])
+    return found
+
+
+def _places(root: Any) -> list[tuple[list[Any], Any, Any]]:
+    return [(path, _at(root, path), path[-1]) for path, _ in _nodes(root) if path]
+
+
+def _at(root: Any, path: list[Any]) -> Any:
+    """The container holding the last step of `path` (a trailing None: the node itself)."""
+    node = root
+    for step in path[:-1]:
+        node = node[step]
+    return node
+
+
+@pytest.mark.parametrize("name", _SCHEMAS)
+def test_inlined_schemas_judge_exactly_as_the_schemas(name: str) -> None:
+    """`schema_violations` answers "valid" from the schema with its $refs inlined: it must
+    accept exactly what the schema accepts (violations still come from the schema)."""
+    fast = _fast_validator(name)
+    assert fast is not None, f"{name}: its $refs could not be inlined"
+    full = _validator(name)
+    instances = _instances(name)
+    assert name == "common" or len(instances) > 100
+    verdicts = set()
+    for instance in instances:
+        expected = next(full.iter_errors(instance), None) is None
+        assert fast.is_valid(instance) == expected, (name, instance)
+        verdicts.add(expected)
+    assert name == "common" or verdicts == {True, False}
