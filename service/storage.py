@@ -92,7 +92,7 @@ class FilesystemStore:
         if final.exists():
             os.utime(final)
             return sha256
-        final.parent.mkdir(parents=True, exist_ok=True)
+        _make_folders(final.parent)
         fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=final.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -140,6 +140,21 @@ class FilesystemStore:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             _fsync_dir(path.parent)
+
+
+def _make_folders(path: Path) -> None:
+    """`path` and its missing parents, each new folder's entry fsynced in its parent: after a
+    crash, a file reported stored is still reachable (POSIX makes no promise for a folder whose
+    creation was never synced)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        # a concurrent writer may have made it; its entry may not be synced yet all the same
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+        _fsync_dir(folder.parent)
 
 
 def _fsync_dir(path: Path) -> None:

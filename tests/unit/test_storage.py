@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from service import storage
 from service.storage import (
     FilesystemStore,
     ObjectNotFound,
@@ -107,3 +108,19 @@ def test_check_names_missing_and_altered_objects(store: FilesystemStore) -> None
     ]
     assert "01-KRG-26-000002-xx" in problems[0].describe()
     assert problems[0].actual_sha256 == sha256_hex(b"forged")
+
+
+def test_new_folders_are_synced_in_their_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    real = storage._fsync_dir
+    monkeypatch.setattr(storage, "_fsync_dir", lambda path: (synced.append(path), real(path)))
+    store = FilesystemStore(tmp_path / "objects")
+    sha256 = store.put(b"first")
+    final = store.path(sha256)
+    # objects/ in tmp, ab/ in objects/, cd/ in ab/, then the file's entry in cd/
+    assert synced == [tmp_path, tmp_path / "objects", final.parent.parent, final.parent]
+    synced.clear()
+    store.put(b"first")  # already stored: nothing to create or sync
+    assert synced == []
