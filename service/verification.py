@@ -33,11 +33,11 @@ import re
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Connection, Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session, aliased
@@ -78,6 +78,9 @@ from service.registry import (
     parse_registration_number,
 )
 from service.vocabulary import Form
+
+if TYPE_CHECKING:
+    from signing import RevocationPolicy, TrustAnchors
 
 # --------------------------------------------------------------------------- results
 
@@ -603,15 +606,19 @@ class UploadedSignatureChecker(Protocol):
     def __call__(self, signature: bytes, content: bytes) -> UploadedSignature: ...
 
 
-def uploaded_signature_checker(trust_dir: Path | None, clock: Clock) -> UploadedSignatureChecker:
-    """Checks a .p7s someone uploads with a PDF against the configured trust anchors: every
-    SignerInfo in it (a member's own signature, or the combined .p7s of a protocol that the
-    service hands out), each by the signing library's checks over the uploaded bytes."""
+def uploaded_signature_checker(
+    anchors: Callable[[], TrustAnchors | None], revocation: RevocationPolicy, clock: Clock
+) -> UploadedSignatureChecker:
+    """Checks a .p7s someone uploads with a PDF against the trust anchors and revocation policy
+    signatures are accepted with (`anchors()`: None when there are none): every SignerInfo in
+    it (a member's own signature, or the combined .p7s of a protocol that the service hands
+    out), each by the signing library's checks over the uploaded bytes."""
 
     def check(signature: bytes, content: bytes) -> UploadedSignature:
-        from signing import TrustAnchors, decode_base64_signature, verify_cms_signers
+        from signing import decode_base64_signature, verify_cms_signers
 
-        if trust_dir is None:
+        trust = anchors()
+        if trust is None:
             return UploadedSignature("indeterminate", reasons=("no_trust_anchors",))
         der = signature
         if not signature.startswith(b"\x30"):  # base64 or PEM, as NCALayer hands it out
@@ -619,11 +626,7 @@ def uploaded_signature_checker(trust_dir: Path | None, clock: Clock) -> Uploaded
                 der = decode_base64_signature(signature)
             except ValueError:
                 return UploadedSignature("invalid", reasons=("malformed",))
-        try:
-            trust = TrustAnchors.from_folder(trust_dir)
-        except (OSError, ValueError):  # the folder is gone, unreadable or has no root
-            return UploadedSignature("indeterminate", reasons=("no_trust_anchors",))
-        report = verify_cms_signers(der, content, trust=trust, now=clock())
+        report = verify_cms_signers(der, content, trust=trust, now=clock(), revocation=revocation)
         signers = []
         for signer in report.signers:
             name = _public_name(signer.signer.common_name) if signer.signer else ""

@@ -34,6 +34,7 @@ from service.config import Settings
 from service.dates import legal_date, legal_datetime
 from service.decisions import ALMATY
 from service.errors import register_problem, single
+from service.signatures import Signatures, SigningUnavailable
 from service.verification import (
     Disclosure,
     PublishedEntry,
@@ -60,6 +61,7 @@ from service.vocabulary import (
 )
 from service.web import texts
 from service.web.protection import protect_public
+from signing import TrustAnchors
 
 bp = Blueprint("public", __name__)
 
@@ -77,8 +79,17 @@ def install(app: Flask, settings: Settings, verifier: Verifier, revocations: Rev
 
     app.extensions["qujat.verifier"] = verifier
     app.extensions["qujat.revocations"] = revocations
+    signatures: Signatures = app.extensions["qujat.signatures"]  # installed before this
+
+    def anchors() -> TrustAnchors | None:
+        """The signing service's trust anchors (cached, reloaded when a file changes)."""
+        try:
+            return signatures.trust.anchors()
+        except (SigningUnavailable, OSError, ValueError):  # not set, gone, or no root in it
+            return None
+
     app.extensions["qujat.upload_signature_checker"] = uploaded_signature_checker(
-        settings.trust_dir, verifier.clock
+        anchors, signatures.revocation, verifier.clock
     )
     protect_public(app, settings)
 
