@@ -306,12 +306,20 @@ class TrustFolder:
         self._loaded: tuple[tuple[tuple[str, int, int], ...], TrustAnchors] | None = None
 
     def anchors(self) -> TrustAnchors:
+        """The folder's anchors; SigningUnavailable when it is not set, gone, unreadable or
+        holds no root CA (nothing can be verified then)."""
         if self.folder is None:
             raise SigningUnavailable("QUJAT_TRUST_DIR is not set")
         stamp = self._stamp(self.folder)
         with self._lock:
             if self._loaded is None or self._loaded[0] != stamp:
-                self._loaded = (stamp, TrustAnchors.from_folder(self.folder))
+                try:
+                    anchors = TrustAnchors.from_folder(self.folder)
+                except (OSError, ValueError) as error:  # unreadable, or no root CA in it
+                    raise SigningUnavailable(
+                        f"the trust folder {self.folder} cannot be used: {error}"
+                    ) from error
+                self._loaded = (stamp, anchors)
             return self._loaded[1]
 
     @staticmethod
@@ -321,6 +329,8 @@ class TrustFolder:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except FileNotFoundError:
             raise SigningUnavailable(f"the trust folder {folder} does not exist") from None
+        except OSError as error:
+            raise SigningUnavailable(f"the trust folder {folder} cannot be read: {error}") from None
         return tuple(
             (e.name, e.stat().st_mtime_ns, e.stat().st_size)
             for e in entries

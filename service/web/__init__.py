@@ -85,7 +85,7 @@ def install(app: Flask, settings: Settings, verifier: Verifier, revocations: Rev
         """The signing service's trust anchors (cached, reloaded when a file changes)."""
         try:
             return signatures.trust.anchors()
-        except (SigningUnavailable, OSError, ValueError):  # not set, gone, or no root in it
+        except SigningUnavailable:  # not set, gone, unreadable, or no root in it
             return None
 
     app.extensions["qujat.upload_signature_checker"] = uploaded_signature_checker(
