@@ -8,6 +8,7 @@ in test-artifacts/browser/ (gitignored) for a human to look at.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from service.decisions import ALMATY
 from service.registry import RegistrationNumber, parse_registration_number
 from tests.conftest import ROOT, load_example
 from tests.servers import create_token, qujat, running
@@ -90,9 +92,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         revoked = issue("browser-revoked")
         old = issue("browser-old")
         issue("browser-new", supersedes=old["registration_number"])
+        # the act is dated on the day the server registered the document (its own clock,
+        # Asia/Almaty), so the test holds on whatever day it runs
+        record = requests.get(f"{live.url}/api/v1/documents/{revoked['id']}", headers=headers,
+                              timeout=30).json()
+        act_date = dt.datetime.fromisoformat(record["created_at"]).astimezone(ALMATY).date()
         response = requests.post(
             f"{live.url}/api/v1/documents/{revoked['id']}/revocation", headers=headers,
-            json={"reason": "Апелляция", "act": {"number": "7", "date": "2026-11-23"}},
+            json={"reason": "Апелляция", "act": {"number": "7", "date": act_date.isoformat()}},
             timeout=30,
         )
         assert response.status_code == 201, response.text
