@@ -150,8 +150,8 @@ def baseline_app() -> Any:
     from flask import Flask, Response, request
 
     from service import shared_renderer
-    from service.api.render import parse_request
-    from service.rendering import DocumentInfo
+    from service.forms.decisions import parse_request
+    from service.forms.rendering import DocumentInfo
 
     app = Flask("libreoffice-baseline")
     renderer = shared_renderer()

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.decisions import Certificate, Protocol, parse_decision  # noqa: E402
-from service.rendering import DocumentInfo, Renderer  # noqa: E402
-from service.vocabulary import Form  # noqa: E402
+from service.forms.decisions import Certificate, Protocol, parse_decision  # noqa: E402
+from service.forms.rendering import DocumentInfo, Renderer  # noqa: E402
+from service.forms.vocabulary import Form  # noqa: E402
 
 
 def example(form: Form, language: str) -> object:

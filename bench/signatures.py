@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from service import create_app
-from service.auth import create_token
-from service.cli_signing import EXAMPLES, example_people
-from service.config import Settings
-from service.db import Database, upgrade
+from service.cli.signatures import EXAMPLES, example_people
+from service.core.config import Settings
+from service.core.db import Database, upgrade
+from service.registry.tokens import create_token
 from signing.client import create_cms
 from signing.pki import init_test_pki
 

@@ -7,7 +7,7 @@ the blanks hold docxtpl tags: `{{ … }}` in whole runs, `{%p … %}` paragraphs
 `{%tr … %}` table rows. Dates, categories and outcomes go through the `date`, `datetime`
 and `label` filters, exactly as in the HTML. The output is deterministic (fixed core
 properties and zip dates), so rerunning the script reproduces the committed files byte
-for byte; tests/unit/test_templates.py checks that.
+for byte; tests/forms/test_templates.py checks that.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from docx.text.paragraph import Paragraph
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.rendering import fixed_zip  # noqa: E402
+from service.forms.rendering import fixed_zip  # noqa: E402
 
 FONT = "Times New Roman"
 BUILT = dt.datetime(2024, 6, 20, tzinfo=dt.UTC)  # the act's date: templates carry no build time

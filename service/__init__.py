@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Flask
 
-    from service.config import Settings
-    from service.decisions import Clock
-    from service.faults import Faults
-    from service.rendering import Renderer
-    from service.storage import ObjectStore
+    from service.core.config import Settings
+    from service.core.faults import Faults
+    from service.forms.decisions import Clock
+    from service.forms.rendering import Renderer
+    from service.registry.storage import ObjectStore
 
 _renderer: Renderer | None = None
 
@@ -24,7 +24,7 @@ def shared_renderer() -> Renderer:
     """One Renderer per process: fonts, CSS and templates are loaded once and reused."""
     global _renderer
     if _renderer is None:
-        from service.rendering import Renderer
+        from service.forms.rendering import Renderer
 
         _renderer = Renderer()
     return _renderer
@@ -45,17 +45,17 @@ def create_app(
     """
     from flask import Flask, Response, jsonify
 
-    from service import errors
     from service.api.documents import bp as documents_bp
+    from service.api.openapi import build_openapi
     from service.api.render import bp as render_bp
-    from service.auth import protect_api
-    from service.config import Settings
-    from service.db import Database
-    from service.decisions import system_clock
-    from service.faults import parse_faults
-    from service.openapi import build_openapi
-    from service.registry import Registry
-    from service.storage import FilesystemStore
+    from service.core import errors
+    from service.core.config import Settings
+    from service.core.db import Database
+    from service.core.faults import parse_faults
+    from service.forms.decisions import system_clock
+    from service.registry.issuing import Registry
+    from service.registry.storage import FilesystemStore
+    from service.registry.tokens import protect_api
 
     settings = settings or Settings.from_env()
     clock = clock or system_clock
@@ -79,27 +79,28 @@ def create_app(
     protect_api(app, database)
     app.register_blueprint(render_bp)
     app.register_blueprint(documents_bp)
-    # per-member signatures (issue 5): commissions, protocols, signing, .p7s, reports
+    # per-member signatures: commissions, protocols, signing, .p7s, reports
     from service.api import signatures as signatures_api
 
     signatures_service = signatures_api.install(app)
-    # public verification (issue 6): listeners, pages, API, rate limit, security headers; the
+    # public verification: listeners, pages, API, rate limit, security headers; the
     # signatures on record come from the signatures service installed just above
-    from service import verification, web
-    from service.signatures import Ledger
+    from service.api import verify as verify_api
+    from service.signatures.intake import Ledger
+    from service.verification import verifier as verification
 
     verification.install(app.extensions["qujat.registry"])
-    web.install(
+    verify_api.install(
         app,
         settings,
         verification.Verifier(database, clock=clock, ledger=Ledger(signatures_service)),
         verification.Revocations(database, clock=clock),
     )
-    # deadlines in working days and e-mail delivery of extracts (issue 8)
+    # deadlines in working days and e-mail delivery of extracts
     from service.api import deadlines
 
     deadlines.install(app)
-    # batch issuing for whole sessions (issue 7): routes, local dispatcher or Celery
+    # batch issuing for whole sessions: routes, local dispatcher or Celery
     from service.api import batches as batches_api
 
     batches_api.install(app)

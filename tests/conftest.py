@@ -20,9 +20,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.auth import create_token
-from service.config import Settings
-from service.db import Database
+from service.core.config import Settings
+from service.core.db import Database
+from service.registry.tokens import create_token
 from tests.databases import Backend, postgres_backend, sqlite_backend
 
 ROOT = Path(__file__).resolve().parent.parent

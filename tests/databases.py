@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import pytest
 
-from service.db import Database, upgrade
-from service.models import GENESIS_HASH
+from service.core.db import Database, upgrade
+from service.core.models import GENESIS_HASH
 
 POSTGRES_URL = os.environ.get(
     "QUJAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

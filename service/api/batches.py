@@ -23,9 +23,8 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.api.body import parse_json_bytes
-from service.audit import canonical_json
-from service.auth import current_caller
-from service.batches import (
+from service.batches.models import BatchItemState
+from service.batches.queue import (
     BatchNotFound,
     BatchSettings,
     BatchStatus,
@@ -38,13 +37,14 @@ from service.batches import (
     prepare_items,
     submit,
 )
-from service.config import Settings
-from service.db import Database
-from service.decisions import Violation
-from service.errors import _TYPE_BASE, Problem, problem_title, response_language, single
-from service.messages import MessageLanguage, message
-from service.models import BatchItemState
-from service.registry import Registry
+from service.core.config import Settings
+from service.core.db import Database
+from service.core.errors import _TYPE_BASE, Problem, problem_title, response_language, single
+from service.core.messages import MessageLanguage, message
+from service.forms.decisions import Violation
+from service.registry.audit import canonical_json
+from service.registry.issuing import Registry
+from service.registry.tokens import current_caller
 
 log = logging.getLogger(__name__)
 bp = Blueprint("batches", __name__)
@@ -65,7 +65,7 @@ class BatchService:
         if settings.executor == "local":
             self.dispatcher = LocalDispatcher(database, core, settings)
         else:
-            from service.tasks import configure
+            from service.batches.tasks import configure
 
             configure(core, settings)
 
@@ -76,7 +76,7 @@ class BatchService:
         if self.dispatcher is not None:
             self.dispatcher.wake()  # the leading dispatcher polls; this one may be it
             return
-        from service.tasks import send_items
+        from service.batches.tasks import send_items
 
         try:
             send_items(ids)

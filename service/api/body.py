@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from service.errors import single
+from service.core.errors import single
 
 _MAX_DEPTH = 32
 

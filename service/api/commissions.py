@@ -18,17 +18,17 @@ from flask import Blueprint, Response, current_app
 
 from service.api.body import json_body
 from service.api.documents import idempotency_key
-from service.audit import canonical_json
-from service.auth import current_caller
-from service.errors import Problem
-from service.registry import (
+from service.core.errors import Problem
+from service.registry.audit import canonical_json
+from service.registry.issuing import (
     DecisionConflict,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     RecordedAnswer,
     receipt,
 )
-from service.signatures import CommissionView, Signatures
+from service.registry.tokens import current_caller
+from service.signatures.intake import CommissionView, Signatures
 
 bp = Blueprint("commissions", __name__)
 

@@ -16,10 +16,10 @@ import uuid
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from service.auth import current_caller
-from service.deadlines import LIST_LIMIT, DeadlineListener, DeadlineStatus, list_deadlines
-from service.errors import Problem, register_problem, single
-from service.mail import (
+from service.core.errors import Problem, register_problem, single
+from service.deadlines.rules import LIST_LIMIT, DeadlineListener, DeadlineStatus, list_deadlines
+from service.deadlines.workdays import ALMATY
+from service.mail.outbox import (
     DeliveryRefused,
     MailDocumentNotFound,
     MailListener,
@@ -29,8 +29,8 @@ from service.mail import (
     ResendRefused,
     sender_for,
 )
-from service.signatures import Signatures
-from service.workdays import ALMATY
+from service.registry.tokens import current_caller
+from service.signatures.intake import Signatures
 
 bp = Blueprint("deadlines", __name__)
 

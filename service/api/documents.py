@@ -20,12 +20,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from service.api.body import json_body
-from service.api.render import MEDIA_TYPES, parse_request
-from service.audit import canonical_json
-from service.auth import current_caller
-from service.decisions import InvalidDecision, Violation
-from service.errors import Problem
-from service.registry import (
+from service.api.render import MEDIA_TYPES
+from service.core.errors import Problem
+from service.forms.decisions import InvalidDecision, Violation, parse_request
+from service.registry.audit import canonical_json
+from service.registry.issuing import (
     ISSUE_EXTRAS,
     DecisionConflict,
     DocumentNotFound,
@@ -37,6 +36,7 @@ from service.registry import (
     issue_request,
     receipt,
 )
+from service.registry.tokens import current_caller
 
 bp = Blueprint("documents", __name__)
 

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app
 
 from service.api.body import json_body
-from service.decisions import (
-    Clock,
-    InvalidDecision,
-    parse_decision,
-    schema_violations,
-    system_clock,
-)
-from service.rendering import Renderer
-from service.vocabulary import Form, Language
+from service.forms.decisions import parse_request
+from service.forms.rendering import Renderer
 
 bp = Blueprint("render", __name__)
 
@@ -23,17 +14,6 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-
-
-def parse_request(payload: Any, clock: Clock = system_clock) -> tuple[Form, Language, str, Any]:
-    """The envelope `{form, language, format, decision}`: checked, then the decision parsed."""
-    violations = schema_violations("request", payload)
-    if violations:
-        raise InvalidDecision(violations)
-    form = Form(payload["form"])
-    language: Language = payload["language"]
-    decision = parse_decision(form, payload["decision"], clock=clock, base="/decision")
-    return form, language, payload.get("format", "pdf"), decision
 
 
 def renderer() -> Renderer:

@@ -16,11 +16,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json
 
 from service.api.body import json_body
-from service.auth import current_caller
-from service.decisions import ALMATY, Violation
-from service.errors import Problem, single
-from service.registry import DocumentNotFound
-from service.verification import (
+from service.core.errors import Problem, single
+from service.forms.decisions import ALMATY, Violation
+from service.registry.issuing import DocumentNotFound
+from service.registry.tokens import current_caller
+from service.verification.verifier import (
     ActBeforeIssue,
     AlreadyRevoked,
     NotIssued,

@@ -21,14 +21,13 @@ from flask import Blueprint, Flask, Response, current_app, request
 from service.api.body import json_body
 from service.api.commissions import bp as commissions_bp
 from service.api.commissions import signatures
-from service.audit import canonical_json
-from service.auth import current_caller
-from service.config import Settings
-from service.decisions import Violation
-from service.errors import Problem, register_problem, single
-from service.registry import DocumentNotFound, Registry
-from service.signature_report import ReportRenderer, quorum_json, report_json
-from service.signatures import (
+from service.core.config import Settings
+from service.core.errors import Problem, register_problem, single
+from service.forms.decisions import Violation
+from service.registry.audit import canonical_json
+from service.registry.issuing import DocumentNotFound, Registry
+from service.registry.tokens import current_caller
+from service.signatures.intake import (
     CitationRefused,
     CitedProtocolNotSigned,
     CommissionNotFound,
@@ -42,6 +41,7 @@ from service.signatures import (
     TrustFolder,
     revocation_policy,
 )
+from service.signatures.report import ReportRenderer, quorum_json, report_json
 from signing import FailureCode
 
 bp = Blueprint("signatures", __name__)

@@ -1,4 +1,4 @@
-"""The public verification API (no token: see service.auth's public prefixes).
+"""The public verification API (no token: see service.registry.tokens's public prefixes).
 
 GET  /api/v1/verify/{number}[?t=…&surname=…]  → 200 {status, document, revocation, …} for
      every number, including "not_issued" and "mistyped": the answer is the verification
@@ -14,19 +14,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, json, request
+from flask import Blueprint, Flask, Response, json, request
 
-from service.errors import single
-from service.verification import (
+from service.core.config import Settings
+from service.core.errors import register_problem, single
+from service.forms.vocabulary import LANGUAGES
+from service.signatures.intake import Signatures, SigningUnavailable
+from service.verification.verifier import (
     Disclosure,
+    Revocations,
     SignaturesOnRecord,
     SignerCheck,
+    SupersessionRefused,
     UploadCheck,
     UploadedSignature,
     Verification,
+    Verifier,
+    uploaded_signature_checker,
 )
-from service.vocabulary import LANGUAGES
-from service.web import (
+from service.web.pages import (
     MAX_SURNAME_LENGTH,
     MAX_TOKEN_LENGTH,
     UploadRefused,
@@ -35,8 +41,39 @@ from service.web import (
     read_upload,
     verifier,
 )
+from service.web.pages import bp as pages_bp
+from service.web.protection import protect_public
+from signing import TrustAnchors
 
 bp = Blueprint("verify_api", __name__)
+
+
+def install(app: Flask, settings: Settings, verifier: Verifier, revocations: Revocations) -> None:
+    """Register the public pages, their API, revocation, the rate limit and the security headers."""
+    from service.api.revocations import bp as revocations_bp
+
+    app.extensions["qujat.verifier"] = verifier
+    app.extensions["qujat.revocations"] = revocations
+    signatures: Signatures = app.extensions["qujat.signatures"]  # installed before this
+
+    def anchors() -> TrustAnchors | None:
+        """The signing service's trust anchors (cached, reloaded when a file changes)."""
+        try:
+            return signatures.trust.anchors()
+        except SigningUnavailable:  # not set, gone, unreadable, or no root in it
+            return None
+
+    app.extensions["qujat.upload_signature_checker"] = uploaded_signature_checker(
+        anchors, signatures.revocation, verifier.clock
+    )
+    protect_public(app, settings)
+
+    register_problem(app, SupersessionRefused, lambda error: single(
+        422, "invalid-supersession", error.code, "/supersedes"))
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(revocations_bp)
 
 
 def _signer(check: SignerCheck) -> dict[str, Any]:

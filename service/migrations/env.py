@@ -1,17 +1,17 @@
-"""Alembic's environment: runs on the connection `service.db` hands over (see
-`service.db.alembic_config`), or on QUJAT_DATABASE_URL / the default SQLite file."""
+"""Alembic's environment: runs on the connection `service.core.db` hands over (see
+`service.core.db.alembic_config`), or on QUJAT_DATABASE_URL / the default SQLite file."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
 
-from service.config import Settings
-from service.db import make_engine
-from service.models import Base
+from service.core.config import Settings
+from service.core.db import make_engine
+from service.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

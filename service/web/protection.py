@@ -20,9 +20,9 @@ from flask import Flask, Response, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from service.config import Settings
-from service.errors import Problem, problem_response
-from service.messages import message
+from service.core.config import Settings
+from service.core.errors import Problem, problem_response
+from service.core.messages import message
 
 PUBLIC_PREFIXES = ("/verify", "/published/", "/api/v1/verify/")
 STATIC_PREFIX = "/static/"
@@ -77,7 +77,8 @@ def protect_public(app: Flask, settings: Settings) -> Limiter:
         if request.path.startswith("/api/"):
             detail = message("rate_limited", "en", {"seconds": seconds})
             return problem_response(Problem(429, "rate-limited", detail, headers=headers))
-        from service.web import page_language, texts
+        from service.web import texts
+        from service.web.pages import page_language
 
         language = page_language()
         page = render_template(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.vocabulary import Form, Language
+from service.forms.vocabulary import Form, Language
 
 TEXTS: dict[str, dict[Language, str]] = {
     "lang_switch": {"kk": "Русский", "ru": "Қазақша"},

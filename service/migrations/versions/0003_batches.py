@@ -1,4 +1,4 @@
-"""Batches of decisions issued as one job (issue 7): batches and their items.
+"""Batches of decisions issued as one job: batches and their items.
 
 Revision ID: 0003
 Revises: 0002

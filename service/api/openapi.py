@@ -1,0 +1,483 @@
+"""The OpenAPI 3.1 description of the API, built from the JSON Schemas in schemas/.
+
+The schemas are the contract; this document embeds them unchanged (OpenAPI 3.1 speaks JSON
+Schema 2020-12), so the two cannot drift apart. A test compares them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.forms.decisions import schema_of
+from service.forms.vocabulary import Form
+
+_PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["pointer", "code", "reason"],
+                "properties": {
+                    "pointer": {"type": "string", "description": "RFC 6901 JSON pointer"},
+                    "code": {"type": "string"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {
+        str(s): {
+            "description": "Problem details (RFC 9457)",
+            "content": {"application/problem+json": {"schema": ref}},
+        }
+        for s in statuses
+    }
+
+
+def render_request_schema() -> dict[str, Any]:
+    """The request envelope with `decision` narrowed to the chosen form's schema."""
+    envelope = schema_of("request")
+    branches = [
+        {
+            "properties": {
+                "form": {"const": form.value},
+                "decision": {"$ref": f"#/components/schemas/{form.value}"},
+            }
+        }
+        for form in Form
+    ]
+    return {**envelope, "oneOf": branches}
+
+
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_LINKS = {
+    "type": "object",
+    "required": ["pdf", "docx", "verify"],
+    "properties": {
+        "pdf": {"type": "string", "format": "uri-reference"},
+        "docx": {"type": "string", "format": "uri-reference"},
+        "verify": {
+            "type": "string",
+            "format": "uri",
+            "description": "The public verification URL, also printed as the QR code",
+        },
+    },
+}
+_RECEIPT = {
+    "type": "object",
+    "required": ["id", "registration_number", "sha256", "links"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "registration_number": {
+            "type": "string",
+            "pattern": "^[0-9]{2}-[A-Z]{2,8}-[0-9]{2}-[0-9]{6}-[0-9]{2}$",
+            "description": "appendix-ORG-YY-sequence-check digits (ISO 7064 MOD 97-10)",
+        },
+        "sha256": {**_SHA256, "description": "SHA-256 of the PDF"},
+        "links": {"$ref": "#/components/schemas/DocumentLinks"},
+    },
+}
+_RECORD = {
+    "type": "object",
+    "required": [
+        "id", "registration_number", "sha256", "links", "form", "language", "decision_id",
+        "status", "docx_sha256", "created_at", "issued_at", "history",
+    ],
+    "properties": {
+        **_RECEIPT["properties"],  # type: ignore[dict-item]
+        "sha256": {"oneOf": [_SHA256, {"type": "null"}], "description": "SHA-256 of the PDF"},
+        "form": {"enum": [form.value for form in Form]},
+        "language": {"enum": ["kk", "ru"]},
+        "decision_id": {"type": "string"},
+        "status": {"enum": ["pending", "issued"]},
+        "docx_sha256": {"oneOf": [_SHA256, {"type": "null"}]},
+        "request_sha256": _SHA256,
+        "supersedes": {"oneOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "issued_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["seq", "at", "event", "details"],
+                "properties": {
+                    "seq": {"type": "integer", "description": "Position in the audit trail"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "event": {"type": "string"},
+                    "details": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+_ID_PARAMETER = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+def _file(media_type: str, description: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": description,
+            "parameters": [_ID_PARAMETER],
+            "responses": {
+                "200": {
+                    "description": "The stored bytes; ETag is their SHA-256",
+                    "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "304": {"description": "Not modified (If-None-Match)"},
+                **_problems(401, 404),
+            },
+        }
+    }
+
+
+def registry_paths() -> dict[str, Any]:
+    """POST /api/v1/documents and the document's record and files."""
+    return {
+        "/api/v1/documents": {
+            "post": {
+                "summary": "Issue a numbered document for a decision",
+                "description": "The body is the render request; `decision.decision_id` is "
+                "required and identifies the decision: posting it again returns the same "
+                "document (200), or 409 if the content differs. With `Idempotency-Key` a "
+                "repeated request gets the first answer again, byte for byte.",
+                "operationId": "issueDocument",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 257},
+                        "description": "IETF httpapi Idempotency-Key (quoted or bare)",
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/RenderRequest"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json("DocumentReceipt", "Issued"),
+                    "200": _json("DocumentReceipt", "Already issued for this decision"),
+                    **_problems(400, 401, 409, 413, 415, 422),
+                },
+            }
+        },
+        "/api/v1/documents/{id}": {
+            "get": {
+                "summary": "A document's record and history",
+                "operationId": "getDocument",
+                "parameters": [_ID_PARAMETER],
+                "responses": {
+                    "200": _json("DocumentRecord", "The record"),
+                    **_problems(401, 404),
+                },
+            }
+        },
+        "/api/v1/documents/{id}.pdf": _file("application/pdf", "The document as PDF"),
+        "/api/v1/documents/{id}.docx": _file(
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "The document as DOCX (rendered on first request, then stored)",
+        ),
+    }
+
+
+def verification_paths() -> dict[str, Any]:
+    """Public verification (no token) and revocation."""
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "Registration number, e.g. 01-KRG-26-000042-42"}
+    answer = {"description": "The verification: `status` is valid, revoked, superseded, "
+              "expired, not_issued or mistyped", "content": {"application/json": {
+                  "schema": {"type": "object", "required": ["registration_number", "status"]}}}}
+    return {
+        "/api/v1/verify/{number}": {
+            "get": {
+                "summary": "Verify a document by its registration number (public)",
+                "operationId": "verifyDocument",
+                "security": [],
+                "parameters": [
+                    number,
+                    {"name": "t", "in": "query", "required": False,
+                     "schema": {"type": "string"},
+                     "description": "The verification token from the QR code: full name"},
+                    {"name": "surname", "in": "query", "required": False,
+                     "schema": {"type": "string"},
+                     "description": "The holder's surname: full name if it matches"},
+                    {"name": "signers", "in": "query", "required": False,
+                     "schema": {"enum": ["1"]}, "description": "List the signers"},
+                ],
+                "responses": {"200": answer, **_problems(429)},
+            }
+        },
+        "/api/v1/verify/upload": {
+            "post": {
+                "summary": "Is this PDF exactly a registered document? (public)",
+                "operationId": "verifyUpload",
+                "security": [],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"type": "object", "required": ["pdf"], "properties": {
+                        "pdf": {"type": "string", "format": "binary"},
+                        "p7s": {"type": "string", "format": "binary"}}}}}},
+                "responses": {
+                    "200": {"description": "{sha256, matches, claimed_registration_number, "
+                            "verification, signatures, uploaded_signature}; uploaded_signature "
+                            "is {status, verified, name, role, signed_at, reasons, signers}, "
+                            "`signers` one per signer of the .p7s (a member's own or a "
+                            "protocol's combined one)"},
+                    **_problems(400, 413, 429),
+                },
+            }
+        },
+        "/api/v1/documents/{id}/revocation": {
+            "post": {
+                "summary": "Revoke an issued document (final; reinstating takes a new one)",
+                "operationId": "revokeDocument",
+                "parameters": [_ID_PARAMETER],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["reason", "act"],
+                    "properties": {
+                        "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "act": {"type": "object", "additionalProperties": False,
+                                "required": ["number", "date"], "properties": {
+                                    "number": {"type": "string", "maxLength": 64},
+                                    "date": {"type": "string", "format": "date"}}},
+                    }}}}},
+                "responses": {
+                    "201": {"description": "Revoked: {registration_number, revocation}"},
+                    **_problems(401, 404, 409, 422),
+                },
+            }
+        },
+    }
+
+
+def deadline_paths() -> dict[str, Any]:
+    """Deadlines in working days and e-mail delivery of extracts."""
+    plain = {"description": "JSON", "content": {"application/json": {"schema": {
+        "type": "object"}}}}
+    return {
+        "/api/v1/deadlines": {
+            "get": {
+                "summary": "The caller's deadlines: due, overdue, late (default: all three)",
+                "operationId": "listDeadlines",
+                "parameters": [{
+                    "name": "status", "in": "query", "required": False,
+                    "schema": {"enum": ["due", "overdue", "late", "met"]},
+                }],
+                "responses": {"200": plain, **_problems(400, 401)},
+            }
+        },
+        "/api/v1/documents/{id}/mail": {
+            "get": {
+                "summary": "The document's e-mails and their states",
+                "operationId": "listDocumentMail",
+                "parameters": [_ID_PARAMETER],
+                "responses": {"200": plain, **_problems(401, 404)},
+            }
+        },
+        "/api/v1/documents/{id}/mail/resend": {
+            "post": {
+                "summary": "Queue the extract's e-mail again (an explicit decision)",
+                "operationId": "resendDocumentMail",
+                "parameters": [_ID_PARAMETER],
+                "responses": {"202": plain, **_problems(401, 404, 409)},
+            }
+        },
+    }
+
+
+def batch_paths() -> dict[str, Any]:
+    """A whole session issued as one batch."""
+    batch_id = {"name": "id", "in": "path", "required": True,
+                "schema": {"type": "string", "format": "uuid"}}
+    request = {"$ref": "#/components/schemas/RenderRequest"}
+    return {
+        "/api/v1/batches": {
+            "post": {
+                "summary": "Issue up to 5,000 decisions as one batch",
+                "description": "A JSON array, or NDJSON (one request per line), of bodies of "
+                "POST /api/v1/documents. Every item is validated at once: an invalid one is "
+                "recorded as failed with the problem details a single post would get, the "
+                "others are queued and issued by the workers, each exactly once (by "
+                "decision_id).",
+                "operationId": "submitBatch",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"type": "array", "items": request}},
+                    "application/x-ndjson": {"schema": request},
+                }},
+                "responses": {
+                    "202": {"description": "Accepted: {id, total, queued, failed, links}",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    **_problems(400, 401, 413, 415, 422),
+                },
+            }
+        },
+        "/api/v1/batches/{id}": {
+            "get": {
+                "summary": "A batch's counts, and per item its document or its problem",
+                "operationId": "getBatch",
+                "parameters": [batch_id, {
+                    "name": "items", "in": "query", "required": False,
+                    "schema": {"enum": ["all", "failed", "none"], "default": "all"}}],
+                "responses": {
+                    "200": {"description": "{id, state, total, done, failed, queued, running, "
+                            "items: [{index, decision_id, state, document | problem}]}",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    **_problems(400, 401, 404),
+                },
+            }
+        },
+    }
+
+
+def signature_paths() -> dict[str, Any]:
+    """Commissions, protocols of their sessions, per-member signatures."""
+    obj = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    commission = {"name": "id", "in": "path", "required": True,
+                  "schema": {"type": "string", "format": "uuid"}}
+
+    def operation(summary: str, op_id: str, ok: str, statuses: tuple[int, ...],
+                  parameters: list[Any], body: Any = None) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "summary": summary, "operationId": op_id, "parameters": parameters,
+            "responses": {ok: {"description": summary, **obj}, **_problems(*statuses)},
+        }
+        if body is not None:
+            found["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+        return found
+
+    return {
+        "/api/v1/commissions": {"post": operation(
+            "Store a commission (p. 15-18); the same one again answers 200", "createCommission",
+            "201", (400, 401, 413, 415, 422), [],
+            {"$ref": "#/components/schemas/commission"})},
+        "/api/v1/commissions/{id}": {"get": operation(
+            "A stored commission", "getCommission", "200", (401, 404), [commission])},
+        "/api/v1/commissions/{id}/protocols": {"post": operation(
+            "Issue the protocol of a session: {form, language, decision_id, session, "
+            "present: [IIN], rows}", "createProtocol", "201", (400, 401, 404, 409, 413, 415,
+                                                              422), [commission],
+            {"type": "object", "required": ["language", "decision_id", "session", "present",
+                                            "rows"]})},
+        "/api/v1/documents/{id}/signing": {"get": operation(
+            "The frozen bytes to sign (content_base64, sha256), signed and missing signers",
+            "getSigning", "200", (401, 404), [_ID_PARAMETER])},
+        "/api/v1/documents/{id}/signatures": {"post": operation(
+            "One signer's CMS SignedData (base64, detached or attached), as NCALayer returns "
+            "it; each refusal has its own code", "postSignature", "201",
+            (400, 401, 404, 409, 413, 415, 422, 503), [_ID_PARAMETER],
+            {"type": "object", "required": ["cms"], "properties": {
+                "cms": {"type": "string"}, "iin": {"type": "string", "pattern": "^[0-9]{12}$"}}})},
+        "/api/v1/documents/{id}.p7s": _file(
+            "application/pkcs7-signature",
+            "Every signer's SignerInfo in one detached CMS (409 until signed)"),
+        "/api/v1/documents/{id}/signature-report": {"get": operation(
+            "Each signer's signature verified again now", "getSignatureReport", "200",
+            (401, 404), [_ID_PARAMETER])},
+        "/api/v1/documents/{id}/signature-report.pdf": _file(
+            "application/pdf", "The signature report as a page in Kazakh or Russian (?lang=)"),
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    schemas: dict[str, Any] = {form.value: schema_of(form.value) for form in Form}
+    schemas["common"] = schema_of("common")
+    schemas["RenderRequest"] = render_request_schema()
+    schemas["Problem"] = _PROBLEM
+    schemas["DocumentLinks"] = _LINKS
+    schemas["DocumentReceipt"] = _RECEIPT
+    schemas["DocumentRecord"] = _RECORD
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "qujat",
+            "version": "1",
+            "description": "Official, signed, verifiable teacher-attestation documents "
+            "(appendix forms 1, 2, 3, 6, 7, 12, 13 of the Karaganda pilot act).",
+        },
+        "paths": {
+            "/api/v1/render": {
+                "post": {
+                    "summary": "Render a form as PDF or DOCX (stateless preview)",
+                    "operationId": "render",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/RenderRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The document",
+                            "content": {
+                                "application/pdf": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
+                                "application/vnd.openxmlformats-officedocument"
+                                ".wordprocessingml.document": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
+                            },
+                        },
+                        **_problems(400, 401, 413, 415, 422),
+                    },
+                }
+            },
+            **registry_paths(),
+            **signature_paths(),
+            **verification_paths(),
+            **deadline_paths(),
+            **batch_paths(),
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1"}},
+                }
+            },
+        },
+        "security": [{"bearer": []}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A platform's token (`qujat token create --org ORG`)",
+                }
+            },
+        },
+    }

@@ -1,0 +1,24 @@
+"""The `qujat` console script: one command group per capability, each in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from service.cli.batches import batch_group, worker_command
+from service.cli.deadlines import calendar_group, deadlines_group, mail_group
+from service.cli.forms import render
+from service.cli.registry import audit, db, registry, storage, token
+from service.cli.server import serve
+from service.cli.signatures import commission_group, pki_group, sign_command
+
+
+@click.group()
+@click.version_option(package_name="qujat")
+def main() -> None:
+    """qujat: official teacher-attestation documents for Kazakhstan."""
+
+
+for command in (render, serve, db, token, registry, storage, audit, calendar_group,
+                deadlines_group, mail_group, pki_group, sign_command, commission_group,
+                batch_group, worker_command):
+    main.add_command(command)

@@ -1,0 +1,232 @@
+"""The registry's commands: `qujat db`, `token`, `registry`, `storage` and `audit`."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    pass
+
+from service.cli.common import build_registry, load_settings, open_database
+
+# --------------------------------------------------------------------------- db
+
+
+@click.group("db")
+def db() -> None:
+    """The database schema (Alembic migrations shipped with qujat)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema of QUJAT_DATABASE_URL (or the default SQLite file)."""
+    from service.core.db import Database, current_revision, upgrade
+
+    database = Database(load_settings().database_url)
+    try:
+        before = current_revision(database)
+        upgrade(database, revision)
+        after = current_revision(database)
+    finally:
+        database.dispose()
+    click.echo(f"database at revision {after} (was {before or 'empty'})")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from service.core.db import Database, current_revision, head_revision
+
+    database = Database(load_settings().database_url)
+    try:
+        current = current_revision(database)
+    finally:
+        database.dispose()
+    click.echo(f"{current or 'empty'} (this code: {head_revision()})")
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@click.group("token")
+def token() -> None:
+    """Platforms' API tokens."""
+
+
+@token.command("create")
+@click.option("--org", "org_code", required=True, help="The issuing body's code, e.g. KRG.")
+@click.option("--org-name", help="The issuing body's full name, when it is new.")
+@click.option("--name", "token_name", help="What this token is for (shown by `token list`).")
+def token_create(org_code: str, org_name: str | None, token_name: str | None) -> None:
+    """Create a token for ORG (created if needed); the token is printed once, on stdout."""
+    from service.forms.decisions import system_clock
+    from service.registry.tokens import InvalidOrganisationCode, create_token
+
+    database = open_database(load_settings())
+    try:
+        with database.write() as session:
+            secret, row = create_token(
+                session, org_code, clock=system_clock, organisation_name=org_name,
+                token_name=token_name,
+            )
+            token_id = row.id
+    except InvalidOrganisationCode as error:
+        raise click.BadParameter(str(error), param_hint="--org") from None
+    finally:
+        database.dispose()
+    click.echo(f"token {token_id} for {org_code} (shown once, store it now):", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (never the secrets)."""
+    from sqlalchemy import select
+
+    from service.registry.models import ApiToken
+
+    database = open_database(load_settings())
+    try:
+        with database.read() as session:
+            for row in session.scalars(select(ApiToken).order_by(ApiToken.id)):
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                click.echo(f"{row.id}\t{row.organisation.code}\t{state}\t{row.name or ''}")
+    finally:
+        database.dispose()
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke the token TOKEN_ID (see `token list`); it stops working at once."""
+    from service.forms.decisions import system_clock
+    from service.registry.models import ApiToken
+
+    database = open_database(load_settings())
+    try:
+        with database.write() as session:
+            row = session.get(ApiToken, token_id)
+            if row is None:
+                raise click.ClickException(f"no token {token_id}")
+            if row.revoked_at is None:
+                row.revoked_at = system_clock()
+    finally:
+        database.dispose()
+    click.echo(f"token {token_id} revoked")
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@click.group("registry")
+def registry() -> None:
+    """Issued documents."""
+
+
+@registry.command("repair")
+def registry_repair() -> None:
+    """Complete documents left pending by a crash (same number, same bytes)."""
+    settings = load_settings()
+    database = open_database(settings)
+    try:
+        repaired = build_registry(settings, database).repair()
+    finally:
+        database.dispose()
+    for document in repaired:
+        click.echo(f"completed {document.registration_number} ({document.id})")
+    click.echo(f"{len(repaired)} pending document(s) completed")
+
+
+# --------------------------------------------------------------------------- storage
+
+
+@click.group("storage")
+def storage() -> None:
+    """The object store (content-addressed document files)."""
+
+
+@storage.command("check")
+def storage_check() -> None:
+    """Re-hash every file a document refers to; exit 1 if any is missing or altered."""
+    from service.registry.issuing import references as stored_references
+    from service.registry.storage import FilesystemStore, check_objects
+    from service.signatures.intake import signature_references
+
+    settings = load_settings()
+    database = open_database(settings)
+    try:
+        references = stored_references(database) + signature_references(database)
+    finally:
+        database.dispose()
+    problems = list(check_objects(FilesystemStore(settings.storage_dir), references))
+    for problem in problems:
+        click.echo(problem.describe(), err=True)
+    click.echo(f"{len(references)} object(s) checked, {len(problems)} problem(s)")
+    if problems:
+        sys.exit(1)
+
+
+@storage.command("gc")
+@click.option(
+    "--grace-seconds",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Keep unreferenced objects younger than this (requests still in flight).",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def storage_gc(grace_seconds: int, dry_run: bool) -> None:
+    """Remove stored objects no document refers to (orphans of failed requests)."""
+    import datetime as dt
+
+    from service.registry.issuing import references as stored_references
+    from service.registry.storage import FilesystemStore, collect_garbage
+    from service.signatures.intake import signature_references
+
+    settings = load_settings()
+    database = open_database(settings)
+    try:
+        # read the references first: anything stored after this read is inside the grace
+        referenced = {r.sha256 for r in stored_references(database)}
+        referenced |= {r.sha256 for r in signature_references(database)}
+    finally:
+        database.dispose()
+    older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=grace_seconds)
+    removed = collect_garbage(
+        FilesystemStore(settings.storage_dir), referenced, older_than=older_than,
+        dry_run=dry_run,
+    )
+    verb = "would remove" if dry_run else "removed"
+    for stored in removed:
+        click.echo(f"{verb} {stored.key} ({stored.size} bytes)")
+    click.echo(f"{verb} {len(removed)} object(s)")
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@click.group("audit")
+def audit() -> None:
+    """The hash-chained audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the chain; exit 1 and name the first broken entry if it was tampered with."""
+    from service.registry.audit import verify
+
+    database = open_database(load_settings())
+    try:
+        with database.read() as session:
+            report = verify(session)
+    finally:
+        database.dispose()
+    for broken in report.breaks:
+        click.echo(f"BROKEN: {broken.reason}", err=True)
+    if not report.intact:
+        sys.exit(1)
+    click.echo(f"audit trail intact: {report.entries} entries, head {report.head_hash}")

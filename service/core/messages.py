@@ -1,0 +1,425 @@
+"""Error texts in Kazakh, Russian and English, by code.
+
+Every violation a caller can get has a stable `code`; the text is chosen by language at the
+edge. `{placeholders}` are filled from the violation's parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+MessageLanguage = Literal["kk", "ru", "en"]
+MESSAGE_LANGUAGES: tuple[MessageLanguage, ...] = ("kk", "ru", "en")
+
+_MESSAGES: dict[str, dict[MessageLanguage, str]] = {
+    # shape of the request
+    "required": {
+        "kk": "Міндетті «{field}» өрісі жоқ.",
+        "ru": "Отсутствует обязательное поле «{field}».",
+        "en": "The required field '{field}' is missing.",
+    },
+    "unknown_field": {
+        "kk": "«{field}» өрісі бұл нысанда жоқ.",
+        "ru": "Поле «{field}» не предусмотрено этой формой.",
+        "en": "The field '{field}' is not part of this form.",
+    },
+    "type": {
+        "kk": "Мән түрі қате: {expected} күтілген.",
+        "ru": "Неверный тип значения: ожидается {expected}.",
+        "en": "Wrong type: expected {expected}.",
+    },
+    "enum": {
+        "kk": "Рұқсат етілмеген мән; мүмкін мәндер: {allowed}.",
+        "ru": "Недопустимое значение; допустимые значения: {allowed}.",
+        "en": "Value not allowed; allowed values: {allowed}.",
+    },
+    "too_short": {
+        "kk": "Мән тым қысқа немесе бос.",
+        "ru": "Значение слишком короткое или пустое.",
+        "en": "The value is too short or empty.",
+    },
+    "too_long": {
+        "kk": "Мән тым ұзын (ең көбі {limit}).",
+        "ru": "Значение слишком длинное (не более {limit}).",
+        "en": "The value is too long (at most {limit}).",
+    },
+    "bad_text": {
+        "kk": "Мәтінде басқару таңбалары бар немесе ол бос.",
+        "ru": "Текст пуст или содержит управляющие символы.",
+        "en": "The text is blank or contains control characters.",
+    },
+    "bad_format": {
+        "kk": "Мән пішімі қате: {expected} күтілген.",
+        "ru": "Неверный формат значения: ожидается {expected}.",
+        "en": "Wrong format: expected {expected}.",
+    },
+    "bad_date": {
+        "kk": "Күнтізбеде мұндай күн жоқ немесе пішімі ЖЖЖЖ-АА-КК емес.",
+        "ru": "Такой даты нет в календаре или формат не ГГГГ-ММ-ДД.",
+        "en": "Not a real calendar date in the form YYYY-MM-DD.",
+    },
+    "bad_datetime": {
+        "kk": "Уақыт ISO 8601 пішімінде, уақыт белдеуімен берілуі керек.",
+        "ru": "Время должно быть в формате ISO 8601 с часовым поясом.",
+        "en": "A time must be ISO 8601 with its UTC offset.",
+    },
+    "invalid": {
+        "kk": "Мән жарамсыз.",
+        "ru": "Недопустимое значение.",
+        "en": "Invalid value.",
+    },
+    # identifiers
+    "iin_checksum": {
+        "kk": "ЖСН бақылау саны сәйкес келмейді.",
+        "ru": "Контрольный разряд ИИН не сходится.",
+        "en": "The IIN's check digit is wrong.",
+    },
+    # the act's rules
+    "future_date": {
+        "kk": "Бұл күн болашақта болуы мүмкін емес.",
+        "ru": "Эта дата не может быть в будущем.",
+        "en": "This date cannot be in the future.",
+    },
+    "date_order": {
+        "kk": "Бұл күн {other} күнінен ерте болмауы керек.",
+        "ru": "Эта дата не может быть раньше даты «{other}».",
+        "en": "This date cannot be earlier than '{other}'.",
+    },
+    "reason_required": {
+        "kk": "«Сәйкес келмейді» шешімі үшін себебі көрсетілуі керек.",
+        "ru": "Для решения «не соответствует» нужно указать причину.",
+        "en": "A reason is required when the decision is 'does not correspond'.",
+    },
+    "awarded_must_equal_declared": {
+        "kk": "Шешім «мәлімделген санатқа сәйкес келеді»: берілген санат мәлімделген санатқа тең болуы керек.",
+        "ru": "Решение «соответствует заявляемой»: присвоенная категория должна совпадать с заявляемой.",
+        "en": "Outcome 'corresponds to the declared category': the awarded category must equal the declared one.",
+    },
+    "awarded_must_equal_current": {
+        "kk": "Берілген санат қолданыстағы санатқа тең болуы керек.",
+        "ru": "Присвоенная категория должна совпадать с действующей.",
+        "en": "The awarded category must equal the current one.",
+    },
+    "awarded_must_be_below_current": {
+        "kk": "Берілген санат қолданыстағы санаттан төмен болуы керек.",
+        "ru": "Присвоенная категория должна быть ниже действующей.",
+        "en": "The awarded category must be below the current one.",
+    },
+    "awarded_must_be_below_declared": {
+        "kk": "Берілген санат мәлімделген санаттан төмен және сол сатыда болуы керек.",
+        "ru": "Присвоенная категория должна быть ниже заявляемой и на той же лестнице.",
+        "en": "The awarded category must be below the declared one, on the same ladder.",
+    },
+    "awarded_required": {
+        "kk": "Бұл шешім үшін берілген санат көрсетілуі керек.",
+        "ru": "Для этого решения нужно указать присвоенную категорию.",
+        "en": "This outcome needs the awarded category.",
+    },
+    "awarded_not_allowed": {
+        "kk": "Бұл шешім кезінде жаңа санат берілмейді.",
+        "ru": "При этом решении категория не присваивается.",
+        "en": "No category is awarded with this outcome.",
+    },
+    "current_required": {
+        "kk": "Бұл шешім үшін қолданыстағы санат көрсетілуі керек.",
+        "ru": "Для этого решения нужно указать действующую категорию.",
+        "en": "This outcome needs the current category.",
+    },
+    "declared_below_current": {
+        "kk": "Мәлімделген санат қолданыстағы санаттан төмен болмауы керек.",
+        "ru": "Заявляемая категория не может быть ниже действующей.",
+        "en": "The declared category cannot be below the current one.",
+    },
+    "declared_not_above_current": {
+        "kk": "Бұл шешім үшін мәлімделген санат қолданыстағы санаттан жоғары болуы керек.",
+        "ru": "Для этого решения заявляемая категория должна быть выше действующей.",
+        "en": "For this outcome the declared category must be above the current one.",
+    },
+    "ladder_mismatch": {
+        "kk": "Басшы мен орынбасар санаттары араласпауы керек.",
+        "ru": "Категории руководителя и заместителя не смешиваются.",
+        "en": "Head and deputy categories cannot be mixed.",
+    },
+    "validity_mismatch": {
+        "kk": "Жарамдылық мерзімі актіге сәйкес емес: {expected} болуы керек.",
+        "ru": "Срок действия не соответствует акту: должен быть {expected}.",
+        "en": "The validity does not follow the act: it must be {expected}.",
+    },
+    "duplicate_person": {
+        "kk": "Бұл адам хаттамада бұрын кездескен (№ {first} жол).",
+        "ru": "Этот человек уже есть в протоколе (строка № {first}).",
+        "en": "This person already appears in the protocol (row {first}).",
+    },
+    "duplicate_member": {
+        "kk": "Бұл адам комиссия құрамында бірнеше рет көрсетілген.",
+        "ru": "Этот человек указан в составе комиссии несколько раз.",
+        "en": "This person is listed in the commission more than once.",
+    },
+    # commissions and sessions (p. 15-18)
+    "members_even": {
+        "kk": "Комиссия мүшелерінің саны тақ болуы керек (қазір {count}).",
+        "ru": "Число членов комиссии должно быть нечётным (сейчас {count}).",
+        "en": "A commission has an odd number of members (now {count}).",
+    },
+    "chair_count": {
+        "kk": "Мүшелердің ішінен дәл бір төраға көрсетілуі керек (қазір {count}).",
+        "ru": "Среди членов должен быть ровно один председатель (сейчас {count}).",
+        "en": "Exactly one member must be the chair (now {count}).",
+    },
+    "secretary_is_member": {
+        "kk": "Хатшы комиссия мүшесі болмайды және дауыс бермейді.",
+        "ru": "Секретарь не является членом комиссии и не голосует.",
+        "en": "The secretary is not a member and does not vote.",
+    },
+    "term_mismatch": {
+        "kk": "Комиссияның өкілеттік мерзімі бұйрықтан бастап бір жыл: {expected}.",
+        "ru": "Срок полномочий комиссии — один год с даты приказа: {expected}.",
+        "en": "A commission's term is one year from its order: {expected}.",
+    },
+    "outside_term": {
+        "kk": "Отырыс комиссияның өкілеттік мерзімінен тыс ({start} – {end}).",
+        "ru": "Заседание вне срока полномочий комиссии ({start} – {end}).",
+        "en": "The session is outside the commission's term ({start} – {end}).",
+    },
+    "not_a_member": {
+        "kk": "Бұл адам комиссия мүшесі емес.",
+        "ru": "Этот человек не является членом комиссии.",
+        "en": "This person is not a member of the commission.",
+    },
+    "chair_absent": {
+        "kk": "Комиссия төрағасы отырысқа қатысуы керек.",
+        "ru": "Председатель комиссии должен присутствовать на заседании.",
+        "en": "The chair must be present at the session.",
+    },
+    "no_quorum": {
+        "kk": "Кворум жоқ: {present} мүше қатысты, кемінде {needed} керек (үштен екісі).",
+        "ru": "Нет кворума: присутствуют {present}, нужно не менее {needed} (две трети).",
+        "en": "No quorum: {present} members present, at least {needed} needed (two thirds).",
+    },
+    "member_attested": {
+        "kk": "Комиссия мүшесі өкілеттік мерзімі ішінде осы комиссияда аттестатталмайды.",
+        "ru": "Член комиссии не может аттестоваться этой комиссией в срок её полномочий.",
+        "en": "A member of the commission cannot be attested by it during its term.",
+    },
+    # the HTTP edge
+    "malformed_json": {
+        "kk": "Сұрау денесі дұрыс JSON емес: {detail}",
+        "ru": "Тело запроса не является корректным JSON: {detail}",
+        "en": "The request body is not valid JSON: {detail}",
+    },
+    "unsupported_media_type": {
+        "kk": "Content-Type application/json болуы керек.",
+        "ru": "Content-Type должен быть application/json.",
+        "en": "Content-Type must be application/json.",
+    },
+    "too_large": {
+        "kk": "Сұрау тым үлкен (ең көбі {limit} байт).",
+        "ru": "Запрос слишком большой (не более {limit} байт).",
+        "en": "The request is too large (at most {limit} bytes).",
+    },
+    # public verification, revocation and supersession
+    "rate_limited": {
+        "kk": "Сұраныстар тым көп: {seconds} секундтан кейін қайталаңыз.",
+        "ru": "Слишком много запросов: повторите через {seconds} с.",
+        "en": "Too many requests: retry in {seconds} seconds.",
+    },
+    "upload_missing": {
+        "kk": "Тексеру үшін PDF файлын «pdf» өрісінде жіберіңіз.",
+        "ru": "Отправьте PDF-файл для проверки в поле «pdf».",
+        "en": "Send the PDF to verify in the form field 'pdf'.",
+    },
+    "unknown_organisation": {
+        "kk": "Мұндай кодпен ұйым жоқ.",
+        "ru": "Организации с таким кодом нет.",
+        "en": "There is no organisation with this code.",
+    },
+    "already_revoked": {
+        "kk": "Құжаттың күші бұрын жойылған; күшін қайтару үшін жаңа құжат беріледі.",
+        "ru": "Документ уже отозван; для восстановления выдаётся новый документ.",
+        "en": "The document is already revoked; reinstating it takes a new document.",
+    },
+    "revocation_not_issued": {
+        "kk": "Құжат әлі берілмеген, оның күшін жоюға болмайды.",
+        "ru": "Документ ещё не выдан, его нельзя отозвать.",
+        "en": "The document is not issued yet and cannot be revoked.",
+    },
+    "act_before_issue": {
+        "kk": "Акт күні құжат берілген күннен ерте болмауы керек.",
+        "ru": "Дата акта не может быть раньше даты выдачи документа.",
+        "en": "The act cannot be dated before the document was issued.",
+    },
+    "supersedes_unknown": {
+        "kk": "Ауыстырылатын құжат табылмады.",
+        "ru": "Заменяемый документ не найден.",
+        "en": "The document to supersede does not exist.",
+    },
+    "supersedes_other_organisation": {
+        "kk": "Басқа ұйым берген құжатты ауыстыруға болмайды.",
+        "ru": "Нельзя заменить документ, выданный другой организацией.",
+        "en": "A document issued by another organisation cannot be superseded.",
+    },
+    "supersedes_not_issued": {
+        "kk": "Ауыстырылатын құжат әлі берілмеген.",
+        "ru": "Заменяемый документ ещё не выдан.",
+        "en": "The document to supersede is not issued yet.",
+    },
+    "supersedes_other_form": {
+        "kk": "Құжатты тек сол нысандағы құжат ауыстыра алады.",
+        "ru": "Документ может заменить только документ той же формы.",
+        "en": "A document can only be superseded by one of the same form.",
+    },
+    "supersedes_already_superseded": {
+        "kk": "Бұл құжат бұрын ауыстырылған.",
+        "ru": "Этот документ уже заменён.",
+        "en": "This document has already been superseded.",
+    },
+}
+
+# per-member signatures: the service's own codes, then every failure of the signing
+# library as "signature_<code>", in the library's own words
+_MESSAGES.update({
+    "commission_unknown": {
+        "kk": "Мұндай комиссия жоқ.",
+        "ru": "Такой комиссии нет.",
+        "en": "There is no such commission.",
+    },
+    "not_a_signer": {
+        "kk": "Бұл адам осы құжатқа қол қоюшылардың қатарында жоқ.",
+        "ru": "Этого лица нет среди тех, кто подписывает этот документ.",
+        "en": "This person is not among those who sign this document.",
+    },
+    "member_absent": {
+        "kk": "Комиссия мүшесі отырысқа қатыспаған, сондықтан хаттамаға қол қоймайды.",
+        "ru": "Член комиссии не присутствовал на заседании и не подписывает его протокол.",
+        "en": "This commission member was not present at the session and does not sign its "
+        "protocol.",
+    },
+    "already_signed": {
+        "kk": "Бұл адам құжатқа бұрын қол қойған.",
+        "ru": "Это лицо уже подписало документ.",
+        "en": "This person has already signed the document.",
+    },
+    "no_signers": {
+        "kk": "Бұл құжатқа ешкім қол қоймайды (қол қоюшының ЖСН-і көрсетілмеген).",
+        "ru": "Этот документ никто не подписывает (ИИН подписанта не указан).",
+        "en": "Nobody signs this document (no signer's IIN was given).",
+    },
+    "not_signed": {
+        "kk": "Құжатқа әлі барлығы қол қойған жоқ; қол қоюы керек: {missing}.",
+        "ru": "Документ ещё не подписан всеми; осталось подписать: {missing}.",
+        "en": "The document is not signed by everyone yet; still to sign: {missing}.",
+    },
+    "protocol_unsigned": {
+        "kk": "{number} хаттамасына әлі барлығы қол қойған жоқ; қол қоюы керек: {missing}.",
+        "ru": "Протокол {number} ещё не подписан всеми; осталось подписать: {missing}.",
+        "en": "The protocol {number} is not signed by everyone yet; still to sign: {missing}.",
+    },
+    "protocol_unknown": {
+        "kk": "Сілтеме жасалған хаттама табылмады.",
+        "ru": "Указанный протокол не найден.",
+        "en": "The protocol referred to does not exist.",
+    },
+    "protocol_wrong_form": {
+        "kk": "Сілтеме жасалған құжат осы нысанға сәйкес хаттама емес.",
+        "ru": "Указанный документ не является протоколом, на который может ссылаться эта форма.",
+        "en": "The document referred to is not a protocol this form can be based on.",
+    },
+    "protocol_person_missing": {
+        "kk": "Бұл адам сілтеме жасалған хаттамада жоқ.",
+        "ru": "Этого лица нет в указанном протоколе.",
+        "en": "This person does not appear in the protocol referred to.",
+    },
+    "quorum_unknown": {
+        "kk": "{number} хаттамасы тіркелген комиссияға шығарылмаған: кворумын тексеру мүмкін емес. "
+        "Хаттаманы POST /api/v1/commissions/{{id}}/protocols арқылы шығарыңыз.",
+        "ru": "Протокол {number} выпущен не для зарегистрированной комиссии: кворум проверить "
+        "нельзя. Выпускайте протоколы через POST /api/v1/commissions/{{id}}/protocols.",
+        "en": "The protocol {number} was not issued for a stored commission, so its quorum "
+        "cannot be checked. Issue protocols through POST /api/v1/commissions/{{id}}/protocols.",
+    },
+    "signing_unavailable": {
+        "kk": "Қолтаңбаларды тексеру бапталмаған (сенім білдірілген сертификаттар қалтасы жоқ).",
+        "ru": "Проверка подписей не настроена (нет папки доверенных сертификатов).",
+        "en": "Signature verification is not configured (no folder of trusted certificates).",
+    },
+})
+
+# deadlines and e-mail delivery of extracts
+_MESSAGES.update({
+    "deliver_to_not_extract": {
+        "kk": "Электрондық поштамен тек хаттамадан үзінді жіберіледі, ал бұл — «{form}» нысаны.",
+        "ru": "По электронной почте отправляется только выписка из протокола, а это форма «{form}».",
+        "en": "Only extracts are delivered by e-mail; this is a '{form}'.",
+    },
+    "mail_nothing_to_resend": {
+        "kk": "Бұл құжат электрондық поштамен жіберілмеген (deliver_to көрсетілмеген).",
+        "ru": "Этот документ не отправлялся по электронной почте (deliver_to не указан).",
+        "en": "This document was never delivered by e-mail (no deliver_to).",
+    },
+    "mail_still_pending": {
+        "kk": "Құжаттың хаты әлі кезекте немесе дәл қазір жіберіліп жатыр.",
+        "ru": "Письмо с этим документом ещё в очереди или отправляется прямо сейчас.",
+        "en": "The e-mail of this document is still queued or being sent right now.",
+    },
+    "mail_awaiting_signatures": {
+        "kk": "Құжаттың хаты қолтаңбаларды күтіп тұр: құжатқа қол қойылғанда ол өзі жіберіледі.",
+        "ru": "Письмо с этим документом ждёт подписей: оно уйдёт само, как только документ будет подписан.",
+        "en": "The e-mail of this document waits for its signatures; it is sent by itself once the document is signed.",
+    },
+})
+
+# batch issuing
+_MESSAGES.update({
+    "batch_media_type": {
+        "kk": "Content-Type application/json (JSON массиві) немесе application/x-ndjson болуы керек.",
+        "ru": "Content-Type должен быть application/json (массив JSON) или application/x-ndjson.",
+        "en": "Content-Type must be application/json (a JSON array) or application/x-ndjson.",
+    },
+    "batch_not_a_list": {
+        "kk": "Топтама — сұраулардың JSON массиві болуы керек.",
+        "ru": "Пакет должен быть массивом JSON из запросов.",
+        "en": "A batch must be a JSON array of requests.",
+    },
+    "batch_empty": {
+        "kk": "Топтамада бірде-бір сұрау жоқ.",
+        "ru": "В пакете нет ни одного запроса.",
+        "en": "The batch has no requests.",
+    },
+    "batch_too_many": {
+        "kk": "Топтамада сұрау тым көп (ең көбі {limit}).",
+        "ru": "В пакете слишком много запросов (не более {limit}).",
+        "en": "The batch has too many requests (at most {limit}).",
+    },
+    "batch_duplicate_decision": {
+        "kk": "Бұл decision_id топтамада бұрын кездесті (№ {index} элемент).",
+        "ru": "Этот decision_id уже встречался в пакете (элемент № {index}).",
+        "en": "This decision_id already appears in the batch (item {index}).",
+    },
+    "batch_attempts_exhausted": {
+        "kk": "Құжатты беру {attempts} әрекеттің бәрінде сәтсіз аяқталды; ештеңе берілмеді.",
+        "ru": "Выдача документа не удалась ни в одной из {attempts} попыток; ничего не выдано.",
+        "en": "Issuing failed on all {attempts} attempts; nothing was issued.",
+    },
+})
+
+
+def _signature_failures() -> dict[str, dict[MessageLanguage, str]]:
+    from signing.errors import FailureCode
+
+    return {
+        f"signature_{code.value}": {lang: code.message(lang) for lang in MESSAGE_LANGUAGES}
+        for code in FailureCode
+    }
+
+
+_MESSAGES.update(_signature_failures())
+
+
+def message(code: str, language: MessageLanguage, params: dict[str, object] | None = None) -> str:
+    """The text for `code` in `language`, with its parameters filled in."""
+    template = _MESSAGES[code][language]
+    return template.format(**params) if params else template
+
+
+def known_codes() -> frozenset[str]:
+    return frozenset(_MESSAGES)

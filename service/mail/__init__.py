@@ -1,0 +1,2 @@
+"""E-mail delivery of extracts: the transactional outbox and its sender (`outbox`).
+"""
