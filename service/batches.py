@@ -51,6 +51,7 @@ from service import audit
 from service.auth import Caller
 from service.config import SettingsError
 from service.decisions import Clock, InvalidDecision, Violation, system_clock
+from service.errors import MAX_LISTED_ERRORS
 from service.models import Batch, BatchItem, BatchItemState, Document, Organisation
 from service.registry import (
     ISSUE_EXTRAS,
@@ -183,9 +184,13 @@ class ItemProblem:
 
 
 def invalid_problem(violations: Iterable[Violation]) -> ItemProblem:
+    """An invalid item's problem; only the violations an answer lists are stored, and the
+    number of the others (see service.errors.MAX_LISTED_ERRORS)."""
+    found = tuple(violations)
+    omitted = len(found) - MAX_LISTED_ERRORS
     return ItemProblem(
         422, "invalid-decision", "The decision breaks its schema or the act's rules.",
-        tuple(violations),
+        found[:MAX_LISTED_ERRORS], {"errors_omitted": omitted} if omitted > 0 else {},
     )
 
 

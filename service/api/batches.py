@@ -41,8 +41,15 @@ from service.batches import (
 from service.config import Settings
 from service.db import Database
 from service.decisions import Violation
-from service.errors import _TYPE_BASE, Problem, problem_title, response_language, single
-from service.messages import MessageLanguage, message
+from service.errors import (
+    _TYPE_BASE,
+    Problem,
+    error_list,
+    problem_title,
+    response_language,
+    single,
+)
+from service.messages import MessageLanguage
 from service.models import BatchItemState
 from service.registry import Registry
 
@@ -149,7 +156,8 @@ def _ndjson(raw: bytes) -> list[Any]:
                 400,
                 "malformed-json",
                 f"line {number}: {problem.detail}",
-                [Violation(f"/{len(items)}", v.code, v.params) for v in problem.violations],
+                [Violation(f"/{len(items)}{v.pointer}", v.code, v.params)
+                 for v in problem.violations],
             ) from None
     return items
 
@@ -256,9 +264,5 @@ def problem_body(problem: ItemProblem, language: MessageLanguage) -> dict[str, A
         **problem.extra,
     }
     if problem.violations:
-        body["errors"] = [
-            {"pointer": v.pointer, "code": v.code,
-             "reason": message(v.code, language, dict(v.params))}
-            for v in problem.violations
-        ]
+        body.update(error_list(problem.violations, language))
     return body
