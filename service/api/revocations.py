@@ -9,7 +9,6 @@ POST /api/v1/documents/{id}/revocation  {"reason": "…", "act": {"number": "…
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 import uuid
 from typing import Any
 
@@ -17,9 +16,11 @@ from flask import Blueprint, Response, current_app, json
 
 from service.api.body import json_body
 from service.auth import current_caller
+from service.date_window import WINDOW, in_window
 from service.decisions import ALMATY, Violation
 from service.errors import Problem, single
 from service.registry import DocumentNotFound
+from service.text import text_problem
 from service.verification import (
     ActBeforeIssue,
     AlreadyRevoked,
@@ -42,12 +43,14 @@ def _text(value: Any, pointer: str, limit: int, violations: list[Violation]) -> 
     if not isinstance(value, str):
         violations.append(Violation(pointer, "type", {"expected": "string"}))
         return ""
-    text = value.strip()
-    if not text or any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+    problem = text_problem(value)
+    if not value.strip():  # blank: what the decision schemas call bad_text
         violations.append(Violation(pointer, "bad_text"))
-    elif len(text) > limit:
+    elif problem is not None:
+        violations.append(Violation(pointer, problem.code, problem.params))
+    elif len(value) > limit:
         violations.append(Violation(pointer, "too_long", {"limit": limit}))
-    return text
+    return value
 
 
 def _date(value: Any) -> dt.date | None:
@@ -84,6 +87,8 @@ def parse_revocation(payload: Any, today: dt.date) -> RevocationOrder:
             violations.append(Violation("/act/date", "bad_date"))
         elif parsed > today:
             violations.append(Violation("/act/date", "future_date"))
+        elif not in_window(parsed):
+            violations.append(Violation("/act/date", "date_out_of_range", WINDOW))
         else:
             act_date = parsed
     if violations:

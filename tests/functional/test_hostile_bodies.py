@@ -105,6 +105,20 @@ def test_lone_surrogate_on_commissions_revocation_and_signatures(
     assert [(e["pointer"], e["code"]) for e in signature["errors"]] == [("/cms", "lone_surrogate")]
 
 
+def test_a_paired_surrogate_escape_is_an_ordinary_character(
+    client: FlaskClient, example: Example
+) -> None:
+    """"\\ud83d\\ude00" is one character (an emoji), refused by the text rule, not as JSON."""
+    body = certificate(example)
+    body["decision"]["position"] = "@@"
+    raw = json.dumps(body).replace('"@@"', '"\\ud83d\\ude00"')
+    response = client.post("/api/v1/render", data=raw, content_type=JSON)
+    assert response.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in response.get_json()["errors"]] == [
+        ("/decision/position", "text_character_not_allowed")
+    ]
+
+
 @pytest.mark.parametrize("typed", ["01-KRG%0d%0aSet-Cookie:%20a=b", "X%0aLocation:%20evil"])
 def test_verify_redirect_keeps_crlf_inside_the_number(
     anonymous_client: FlaskClient, typed: str
