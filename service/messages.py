@@ -126,14 +126,14 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "en": "A key of this object contains a lone surrogate (\\ud800–\\udfff), which is not a character.",
     },
     "bad_email": {
-        "kk": "Электрондық пошта мекенжайы жарамсыз: {detail}",
-        "ru": "Недействительный адрес электронной почты: {detail}",
-        "en": "Not a valid e-mail address: {detail}",
+        "kk": "Электрондық пошта мекенжайы жарамсыз: күтілетіні аты@домен.kz, бос орынсыз және басқару таңбаларынсыз, ең көбі 254 таңба.",
+        "ru": "Недействительный адрес электронной почты: ожидается имя@домен.kz без пробелов и управляющих символов, не длиннее 254 символов.",
+        "en": "Not a valid e-mail address: expected name@domain.kz, without spaces or control characters, at most 254 characters.",
     },
     "email_not_ascii": {
-        "kk": "Электрондық пошта мекенжайы тек ASCII таңбаларынан тұруы керек (домен xn-- түрінде жазылады).",
-        "ru": "Адрес электронной почты должен состоять только из символов ASCII (домен записывается в виде xn--).",
-        "en": "The e-mail address must be ASCII only (write an internationalised domain in its xn-- form).",
+        "kk": "Электрондық пошта мекенжайында ASCII емес таңба бар ({character}, {position}-орын): мұндай мекенжайға хат жіберілмейді; домен xn-- түрінде жазылады.",
+        "ru": "Адрес электронной почты содержит символ не из ASCII ({character}, позиция {position}): на такой адрес письмо не отправляется; домен записывается в виде xn--.",
+        "en": "The e-mail address contains a non-ASCII character ({character} at position {position}): qujat cannot send to it; write an internationalised domain in its xn-- form.",
     },
     # the act's rules
     "future_date": {

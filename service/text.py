@@ -40,6 +40,14 @@ Refused, each with its own error code
       " Ахметов" and "Ахметов" must not be two people);
     - `text_no_letter`: a name without a single letter.
 
+E-mail addresses (`email_problem`, for `deliver_to`) have a rule of their own, RFC 5321's
+for the envelope: ASCII only (`email_not_ascii`: qujat does not send SMTPUTF8, so an address
+that needs it is refused when the document is issued, not retried for a day; an
+internationalised domain is written in its xn-- form), then `bad_email` for anything the
+`email-validator` library refuses (spaces, controls, no @, no dot in the domain, quoted
+local parts, display names, IP literals, special-use domains such as .local or .test), a
+local part over 64 or an address over 254 characters.
+
 Normalisation: the JSON body reader (service/api/body.py) gives every string in NFC, so
 the composed and decomposed spellings of a name are stored as one and the same text; the
 rule itself accepts either form, so that the command line (which reads files directly)
@@ -53,7 +61,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 MAX_MARKS = 3
+MAX_EMAIL = 254  # RFC 5321 §4.5.3.1.3 (a path of 256 with its angle brackets)
+MAX_EMAIL_LOCAL = 64  # RFC 5321 §4.5.3.1.1
 
 _SPACES_IN_TEXT = frozenset("\u0020\u00a0\u202f")
 _NAME_PUNCTUATION = frozenset("-\u2010'\u2019.")
@@ -150,3 +162,21 @@ def normalised(value: str) -> str:
     return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize(
         "NFC", value
     )
+
+
+def email_problem(address: str) -> TextProblem | None:
+    """Why `address` cannot be a delivery address qujat sends to, or None."""
+    for index, char in enumerate(address):
+        if not char.isascii():
+            return TextProblem("email_not_ascii", _described(char, index + 1))
+    local, _, _ = address.rpartition("@")
+    if len(address) > MAX_EMAIL or len(local) > MAX_EMAIL_LOCAL:
+        return TextProblem("bad_email")
+    try:
+        validate_email(
+            address, check_deliverability=False, allow_smtputf8=False,
+            allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False,
+        )
+    except EmailNotValidError:
+        return TextProblem("bad_email")
+    return None

@@ -10,11 +10,13 @@ from service.api.body import json_body
 from service.decisions import (
     Clock,
     InvalidDecision,
+    Violation,
     parse_decision,
     schema_violations,
     system_clock,
 )
 from service.rendering import Renderer
+from service.text import email_problem
 from service.vocabulary import Form, Language
 
 bp = Blueprint("render", __name__)
@@ -28,6 +30,10 @@ MEDIA_TYPES = {
 def parse_request(payload: Any, clock: Clock = system_clock) -> tuple[Form, Language, str, Any]:
     """The envelope `{form, language, format, decision}`: checked, then the decision parsed."""
     violations = schema_violations("request", payload)
+    address = payload.get("deliver_to") if isinstance(payload, dict) else None
+    if isinstance(address, str) and (problem := email_problem(address)) is not None:
+        violations = [v for v in violations if v.pointer != "/deliver_to"]
+        violations.append(Violation("/deliver_to", problem.code, problem.params))
     if violations:
         raise InvalidDecision(violations)
     form = Form(payload["form"])
