@@ -153,3 +153,14 @@ def test_an_error_answer_lists_at_most_a_hundred_errors(client: FlaskClient) -> 
     assert answer["errors"][0]["pointer"] == "/present/1"
     assert answer["errors_omitted"] >= 40_000 - 1 - MAX_LISTED_ERRORS
     assert len(response.data) < 64 * 1024
+
+
+def test_a_protocol_with_a_null_decision_id_is_refused(client: FlaskClient) -> None:
+    """Found by the fuzzer: `"decision_id": null` passed as present, then failed issuing."""
+    commission_id = create_commission(client)
+    body = dict(protocol_body(), decision_id=None)
+    response = client.post(f"/api/v1/commissions/{commission_id}/protocols", json=body)
+    assert response.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in response.get_json()["errors"]] == [
+        ("/decision_id", "required")
+    ]
