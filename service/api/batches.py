@@ -39,8 +39,15 @@ from service.batches.queue import (
 )
 from service.core.config import Settings
 from service.core.db import Database
-from service.core.errors import _TYPE_BASE, Problem, problem_title, response_language, single
-from service.core.messages import MessageLanguage, message
+from service.core.errors import (
+    _TYPE_BASE,
+    Problem,
+    error_list,
+    problem_title,
+    response_language,
+    single,
+)
+from service.core.messages import MessageLanguage
 from service.forms.decisions import Violation
 from service.registry.audit import canonical_json
 from service.registry.issuing import Registry
@@ -149,7 +156,8 @@ def _ndjson(raw: bytes) -> list[Any]:
                 400,
                 "malformed-json",
                 f"line {number}: {problem.detail}",
-                [Violation(f"/{len(items)}", v.code, v.params) for v in problem.violations],
+                [Violation(f"/{len(items)}{v.pointer}", v.code, v.params)
+                 for v in problem.violations],
             ) from None
     return items
 
@@ -256,9 +264,5 @@ def problem_body(problem: ItemProblem, language: MessageLanguage) -> dict[str, A
         **problem.extra,
     }
     if problem.violations:
-        body["errors"] = [
-            {"pointer": v.pointer, "code": v.code,
-             "reason": message(v.code, language, dict(v.params))}
-            for v in problem.violations
-        ]
+        body.update(error_list(problem.violations, language))
     return body

@@ -9,14 +9,15 @@ POST /api/v1/documents/{id}/revocation  {"reason": "…", "act": {"number": "…
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json
 
 from service.api.body import json_body
+from service.core.date_window import WINDOW, in_window
 from service.core.errors import Problem, single
+from service.core.text import text_problem
 from service.forms.decisions import ALMATY, Violation
 from service.registry.issuing import DocumentNotFound
 from service.registry.tokens import current_caller
@@ -42,12 +43,14 @@ def _text(value: Any, pointer: str, limit: int, violations: list[Violation]) -> 
     if not isinstance(value, str):
         violations.append(Violation(pointer, "type", {"expected": "string"}))
         return ""
-    text = value.strip()
-    if not text or any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+    problem = text_problem(value)
+    if not value.strip():  # blank: what the decision schemas call bad_text
         violations.append(Violation(pointer, "bad_text"))
-    elif len(text) > limit:
+    elif problem is not None:
+        violations.append(Violation(pointer, problem.code, problem.params))
+    elif len(value) > limit:
         violations.append(Violation(pointer, "too_long", {"limit": limit}))
-    return text
+    return value
 
 
 def _date(value: Any) -> dt.date | None:
@@ -84,6 +87,8 @@ def parse_revocation(payload: Any, today: dt.date) -> RevocationOrder:
             violations.append(Violation("/act/date", "bad_date"))
         elif parsed > today:
             violations.append(Violation("/act/date", "future_date"))
+        elif not in_window(parsed):
+            violations.append(Violation("/act/date", "date_out_of_range", WINDOW))
         else:
             act_date = parsed
     if violations:

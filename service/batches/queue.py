@@ -49,6 +49,7 @@ from sqlalchemy import func, insert, select, update
 
 from service.batches.models import Batch, BatchItem, BatchItemState
 from service.core.config import SettingsError
+from service.core.errors import MAX_LISTED_ERRORS
 from service.forms.decisions import Clock, InvalidDecision, Violation, system_clock
 from service.registry import audit
 from service.registry.issuing import (
@@ -184,9 +185,13 @@ class ItemProblem:
 
 
 def invalid_problem(violations: Iterable[Violation]) -> ItemProblem:
+    """An invalid item's problem; only the violations an answer lists are stored, and the
+    number of the others (see service.errors.MAX_LISTED_ERRORS)."""
+    found = tuple(violations)
+    omitted = len(found) - MAX_LISTED_ERRORS
     return ItemProblem(
         422, "invalid-decision", "The decision breaks its schema or the act's rules.",
-        tuple(violations),
+        found[:MAX_LISTED_ERRORS], {"errors_omitted": omitted} if omitted > 0 else {},
     )
 
 

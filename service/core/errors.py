@@ -4,12 +4,14 @@ Domain code raises its own exceptions (InvalidDecision, …); each module says o
 `register_problem`, which problem its exceptions are, and that answers both a single request
 (an error handler) and a batch item (`problem_of`, no request needed). Every problem lists
 `errors: [{pointer, code, reason}]` so a caller learns which field is wrong and why, in Kazakh,
-Russian or English (Accept-Language).
+Russian or English (Accept-Language). An answer lists at most MAX_LISTED_ERRORS of them and
+says in `errors_omitted` how many more there were, so that no request, however bad, makes
+an error answer larger than a few tens of kilobytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from flask import Flask, Response, json, request
@@ -19,6 +21,7 @@ from service.core.messages import MESSAGE_LANGUAGES, MessageLanguage, message
 from service.forms.decisions import InvalidDecision, Violation
 
 PROBLEM_JSON = "application/problem+json"
+MAX_LISTED_ERRORS = 100
 _TYPE_BASE = "https://qujat.kz/problems/"
 
 _TITLES: dict[int, str] = {
@@ -76,6 +79,26 @@ def response_language() -> MessageLanguage:
     return next((lang for lang in MESSAGE_LANGUAGES if lang == best), "en")
 
 
+def error_list(
+    violations: Sequence[Violation], language: MessageLanguage
+) -> dict[str, Any]:
+    """The `errors` member of a problem (the first MAX_LISTED_ERRORS violations) and, when
+    some were left out, `errors_omitted` with their number."""
+    listed: dict[str, Any] = {
+        "errors": [
+            {
+                "pointer": v.pointer,
+                "code": v.code,
+                "reason": message(v.code, language, dict(v.params)),
+            }
+            for v in violations[:MAX_LISTED_ERRORS]
+        ]
+    }
+    if len(violations) > MAX_LISTED_ERRORS:
+        listed["errors_omitted"] = len(violations) - MAX_LISTED_ERRORS
+    return listed
+
+
 def problem_response(problem: Problem) -> Response:
     language = response_language()
     body: dict[str, Any] = {
@@ -87,14 +110,7 @@ def problem_response(problem: Problem) -> Response:
         **problem.extra,
     }
     if problem.violations:
-        body["errors"] = [
-            {
-                "pointer": v.pointer,
-                "code": v.code,
-                "reason": message(v.code, language, dict(v.params)),
-            }
-            for v in problem.violations
-        ]
+        body.update(error_list(problem.violations, language))
     response = Response(json.dumps(body, ensure_ascii=False), problem.status, mimetype=PROBLEM_JSON)
     response.headers["Content-Language"] = language
     for name, value in problem.headers.items():

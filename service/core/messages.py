@@ -74,6 +74,67 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Контрольный разряд ИИН не сходится.",
         "en": "The IIN's check digit is wrong.",
     },
+    # the text rule (service/text.py)
+    "text_control": {
+        "kk": "Мәтінде басқару таңбасы бар ({character}, {position}-орын): өріс бір жол болуы керек.",
+        "ru": "Текст содержит управляющий символ ({character}, позиция {position}): поле должно быть одной строкой.",
+        "en": "The text contains a control character ({character} at position {position}): the field must be one line.",
+    },
+    "text_invisible": {
+        "kk": "Мәтінде көрінбейтін немесе мәтін бағытын өзгертетін таңба бар ({character}, {position}-орын).",
+        "ru": "Текст содержит невидимый символ или символ, меняющий направление текста ({character}, позиция {position}).",
+        "en": "The text contains an invisible or direction-changing character ({character} at position {position}).",
+    },
+    "text_not_a_character": {
+        "kk": "Мәтінде таңба емес код нүктесі бар (жалғыз суррогат, жеке пайдалану аймағы немесе тағайындалмаған: {character}, {position}-орын).",
+        "ru": "Текст содержит кодовую точку, не являющуюся символом (одиночный суррогат, частная или неназначенная: {character}, позиция {position}).",
+        "en": "The text contains a code point that is not a character (lone surrogate, private-use or unassigned: {character} at position {position}).",
+    },
+    "text_mark_without_letter": {
+        "kk": "Қосылатын белгі әріптен кейін емес немесе бір әріпте тым көп ({character}, {position}-орын).",
+        "ru": "Комбинируемый знак стоит не после буквы или их слишком много на одной букве ({character}, позиция {position}).",
+        "en": "A combining mark does not follow a letter, or one letter carries too many ({character} at position {position}).",
+    },
+    "text_character_not_allowed": {
+        "kk": "Бұл өрісте {character} таңбасына рұқсат жоқ ({position}-орын).",
+        "ru": "Символ {character} недопустим в этом поле (позиция {position}).",
+        "en": "The character {character} is not allowed in this field (position {position}).",
+    },
+    "text_edge_space": {
+        "kk": "Мәтін бос орынмен басталмауы және аяқталмауы керек.",
+        "ru": "Текст не должен начинаться или заканчиваться пробелом.",
+        "en": "The text must not start or end with a space.",
+    },
+    "text_no_letter": {
+        "kk": "Атауда бірде-бір әріп жоқ.",
+        "ru": "В имени нет ни одной буквы.",
+        "en": "The name has no letter.",
+    },
+    "date_out_of_range": {
+        "kk": "Күн {earliest} мен {latest} аралығында болуы керек.",
+        "ru": "Дата должна быть между {earliest} и {latest}.",
+        "en": "The date must be between {earliest} and {latest}.",
+    },
+    "lone_surrogate": {
+        "kk": "JSON жолында жалғыз суррогат бар (\\ud800–\\udfff): бұл таңба емес.",
+        "ru": "Строка JSON содержит одиночный суррогат (\\ud800–\\udfff): это не символ.",
+        "en": "A JSON string contains a lone surrogate (\\ud800–\\udfff), which is not a character.",
+    },
+    "lone_surrogate_key": {
+        "kk": "Осы объектінің бір кілтінде жалғыз суррогат бар (\\ud800–\\udfff): бұл таңба емес.",
+        "ru": "Один из ключей этого объекта содержит одиночный суррогат (\\ud800–\\udfff): это не символ.",
+        "en": "A key of this object contains a lone surrogate (\\ud800–\\udfff), which is not a character.",
+    },
+    "bad_email": {
+        "kk": "Электрондық пошта мекенжайы жарамсыз: күтілетіні аты@домен.kz, бос орынсыз және басқару таңбаларынсыз, ең көбі 254 таңба.",
+        "ru": "Недействительный адрес электронной почты: ожидается имя@домен.kz без пробелов и управляющих символов, не длиннее 254 символов.",
+        "en": "Not a valid e-mail address: expected name@domain.kz, without spaces or control characters, at most 254 characters.",
+    },
+    "email_not_ascii": {
+        "kk": "Электрондық пошта мекенжайында ASCII емес таңба бар ({character}, {position}-орын): мұндай мекенжайға хат жіберілмейді; домен xn-- түрінде жазылады.",
+        "ru": "Адрес электронной почты содержит символ не из ASCII ({character}, позиция {position}): на такой адрес письмо не отправляется; домен записывается в виде xn--.",
+        "en": "The e-mail address contains a non-ASCII character ({character} at position {position}): qujat cannot send to it; write an internationalised domain in its xn-- form.",
+    },
     # the act's rules
     "future_date": {
         "kk": "Бұл күн болашақта болуы мүмкін емес.",

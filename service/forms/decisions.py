@@ -25,6 +25,8 @@ import jsonschema
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
+from service.core.date_window import WINDOW, in_window
+from service.core.text import TextKind, email_problem, text_problem
 from service.forms.identifiers import is_valid_iin
 from service.forms.vocabulary import (
     AttestationKind,
@@ -437,6 +439,8 @@ def _parse_dates(instance: Any, base: str) -> Iterator[Violation]:
             continue
         if isinstance(parsed, dt.datetime) and parsed.tzinfo is None:
             yield Violation(pointer, "bad_datetime")
+        elif not in_window(parsed):
+            yield Violation(pointer, "date_out_of_range", WINDOW)
 
 
 _TEMPORAL_KEYS = {
@@ -462,7 +466,8 @@ def _walk_temporal(node: Any, pointer: str) -> Iterator[tuple[str, str, str]]:
             yield from _walk_temporal(value, f"{pointer}/{i}")
 
 
-def _iin_violations(node: Any, pointer: str) -> Iterator[Violation]:
+def iin_violations(node: Any, pointer: str = "") -> Iterator[Violation]:
+    """Every `iin` of 12 digits in `node` whose check digit is wrong."""
     if isinstance(node, dict):
         for key, value in node.items():
             here = f"{pointer}/{_escape(key)}"
@@ -470,10 +475,48 @@ def _iin_violations(node: Any, pointer: str) -> Iterator[Violation]:
                 if not is_valid_iin(value):
                     yield Violation(here, "iin_checksum")
             else:
-                yield from _iin_violations(value, here)
+                yield from iin_violations(value, here)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _iin_violations(value, f"{pointer}/{i}")
+            yield from iin_violations(value, f"{pointer}/{i}")
+
+
+#: the fields that hold a person's name; every other string is a text (service/text.py)
+NAME_FIELDS = frozenset({"surname", "given_name", "patronymic"})
+
+
+def text_violations(node: Any, pointer: str = "") -> Iterator[Violation]:
+    """Every string in `node` that breaks the text rule: names by the rule for names,
+    everything else (organisations, positions, reasons, numbers, and the enums, dates and
+    identifiers, which pass it) by the rule for texts."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{pointer}/{_escape(key)}"
+            if isinstance(value, str):
+                kind = TextKind.NAME if key in NAME_FIELDS else TextKind.TEXT
+                problem = text_problem(value, kind)
+                if problem is not None:
+                    yield Violation(here, problem.code, problem.params)
+            else:
+                yield from text_violations(value, here)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            here = f"{pointer}/{i}"
+            if isinstance(value, str):
+                problem = text_problem(value)
+                if problem is not None:
+                    yield Violation(here, problem.code, problem.params)
+            else:
+                yield from text_violations(value, here)
+
+
+def with_text_rule(violations: list[Violation], payload: Any, base: str = "") -> list[Violation]:
+    """`violations` and the text rule's: where the text rule says why a text is refused, the
+    schema's vaguer `bad_text` for the same field goes."""
+    texts = list(text_violations(payload, base))
+    refused = {v.pointer for v in texts}
+    kept = [v for v in violations if not (v.code == "bad_text" and v.pointer in refused)]
+    return kept + texts
 
 
 # --------------------------------------------------------------------------- the act's rules
@@ -646,7 +689,8 @@ def parse_decision(
 ) -> Decision:
     """Validate `payload` for `form` and return the frozen decision, or raise InvalidDecision."""
     violations = schema_violations(form.value, payload, base)
-    violations += _iin_violations(payload, base)
+    violations += iin_violations(payload, base)
+    violations = with_text_rule(violations, payload, base)
     if not violations:
         violations += _parse_dates(payload, base)
     if violations:
@@ -663,6 +707,10 @@ def parse_request(
 ) -> tuple[Form, Language, str, Decision]:
     """The envelope `{form, language, format, decision}`: checked, then the decision parsed."""
     violations = schema_violations("request", payload)
+    address = payload.get("deliver_to") if isinstance(payload, dict) else None
+    if isinstance(address, str) and (problem := email_problem(address)) is not None:
+        violations = [v for v in violations if v.pointer != "/deliver_to"]
+        violations.append(Violation("/deliver_to", problem.code, problem.params))
     if violations:
         raise InvalidDecision(violations)
     form = Form(payload["form"])

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from service.core.date_window import WINDOW, in_window
 from service.forms.decisions import (
     Clock,
     InvalidDecision,
@@ -20,9 +21,11 @@ from service.forms.decisions import (
     Person,
     Violation,
     add_years,
+    iin_violations,
     not_in_future,
     schema_violations,
     system_clock,
+    with_text_rule,
 )
 
 COMMISSION_LEVELS = ("organisation", "district", "region", "national")
@@ -108,6 +111,8 @@ def _commission_rules(spec: CommissionSpec, now: dt.datetime) -> Iterator[Violat
 def parse_commission(payload: object, *, clock: Clock = system_clock) -> CommissionSpec:
     """A validated commission from its JSON (schemas/commission.v1.schema.json)."""
     violations = schema_violations("commission", payload)
+    violations += iin_violations(payload)
+    violations = with_text_rule(violations, payload)
     if violations:
         raise InvalidDecision(violations)
     assert isinstance(payload, dict)
@@ -117,6 +122,13 @@ def parse_commission(payload: object, *, clock: Clock = system_clock) -> Commiss
         end = dt.date.fromisoformat(given_end) if given_end else None
     except ValueError:
         raise InvalidDecision([Violation("/order/date", "bad_date")]) from None
+    outside = [
+        Violation(pointer, "date_out_of_range", WINDOW)
+        for pointer, day in (("/order/date", order.date), ("/term_end", end))
+        if day is not None and not in_window(day)
+    ]
+    if outside:
+        raise InvalidDecision(outside)
     expected_end = term_end(order.date)
     spec = CommissionSpec(
         name_kk=payload["name"]["kk"],

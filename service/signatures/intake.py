@@ -506,7 +506,7 @@ def protocol_decision(
         violations.append(Violation("/language", "required", {"field": "language"}))
     elif payload["language"] not in ("kk", "ru"):
         violations.append(Violation("/language", "enum", {"allowed": "kk, ru"}))
-    if "decision_id" not in payload:
+    if payload.get("decision_id") is None:  # absent or null: an issued protocol needs one
         violations.append(Violation("/decision_id", "required", {"field": "decision_id"}))
     present = payload.get("present")
     if present is None:

@@ -17,7 +17,7 @@ import io
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -208,7 +208,9 @@ def _verification_context(found: Verification, language: Language) -> dict[str, 
 def verify_form() -> Response:
     typed = request.args.get("number", "").strip()
     if typed and len(typed) <= 40 and "/" not in typed:
-        target = f"/verify/{typed}"
+        # percent-encoded: a typed CR/LF, "?" or "#" stays part of the number and can
+        # neither split the Location header nor add a query to it
+        target = f"/verify/{quote(typed, safe='')}"
         if request.args.get("lang") == "ru":
             target += "?lang=ru"
         return redirect(target, 303)  # type: ignore[return-value]
