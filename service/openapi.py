@@ -1,14 +1,19 @@
 """The OpenAPI 3.1 description of the API, built from the JSON Schemas in schemas/.
 
-The schemas are the contract; this document embeds them unchanged (OpenAPI 3.1 speaks JSON
-Schema 2020-12), so the two cannot drift apart. A test compares them.
+The schemas are the contract; this document bundles them (OpenAPI 3.1 speaks JSON Schema
+2020-12) so that it stands alone: each file becomes a component named after it, each of its
+`$defs` a component `<file>_<name>`, every reference a local `#/components/schemas/…` pointer,
+and `$id`/`$schema` are dropped (an `$id` would move the base that local pointers resolve
+against). Standard tools then resolve the document without fetching anything. A test proves
+the bundled schemas accept and refuse exactly what the files do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from service.decisions import schema_of
+from service.decisions import SCHEMA_DIR, SCHEMA_VERSION, schema_of
 from service.vocabulary import Form
 
 _PROBLEM = {
@@ -47,9 +52,54 @@ def _problems(*statuses: int) -> dict[str, Any]:
     }
 
 
+_COMPONENTS = "#/components/schemas/"
+_FILE_SUFFIX = f".{SCHEMA_VERSION}.schema.json"
+
+
+def _local_ref(ref: str, file: str) -> str:
+    """`common.v1.schema.json#/$defs/text` (or `#/$defs/text` inside common) as the pointer
+    to its bundled component."""
+    target, _, fragment = ref.partition("#")
+    name = target.removesuffix(_FILE_SUFFIX) if target else file
+    if target and not target.endswith(_FILE_SUFFIX):
+        raise ValueError(f"{file}: cannot bundle the reference {ref!r}")
+    if not fragment:
+        return _COMPONENTS + name
+    if fragment.startswith("/$defs/") and fragment.count("/") == 2:
+        return f"{_COMPONENTS}{name}_{fragment.removeprefix('/$defs/')}"
+    raise ValueError(f"{file}: cannot bundle the reference {ref!r}")
+
+
+def _localised(node: Any, file: str) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: _local_ref(value, file) if key == "$ref" else _localised(value, file)
+            for key, value in node.items()
+            if key not in ("$id", "$schema")
+        }
+    if isinstance(node, list):
+        return [_localised(value, file) for value in node]
+    return node
+
+
+def bundled_schemas(names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The JSON Schemas of schemas/ as OpenAPI components with local references only."""
+    if names is None:
+        files = SCHEMA_DIR.glob("*" + _FILE_SUFFIX)
+        names = sorted(path.name.removesuffix(_FILE_SUFFIX) for path in files)
+    components: dict[str, Any] = {}
+    for name in names:
+        schema = _localised(schema_of(name), name)
+        for key, definition in schema.pop("$defs", {}).items():
+            components[f"{name}_{key}"] = definition
+        if set(schema) - {"title", "description"}:  # common holds only definitions
+            components[name] = schema
+    return components
+
+
 def render_request_schema() -> dict[str, Any]:
     """The request envelope with `decision` narrowed to the chosen form's schema."""
-    envelope = schema_of("request")
+    envelope = bundled_schemas(["request"])["request"]
     branches = [
         {
             "properties": {
@@ -409,8 +459,7 @@ def signature_paths() -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
-    schemas: dict[str, Any] = {form.value: schema_of(form.value) for form in Form}
-    schemas["common"] = schema_of("common")
+    schemas: dict[str, Any] = bundled_schemas()
     schemas["RenderRequest"] = render_request_schema()
     schemas["Problem"] = _PROBLEM
     schemas["DocumentLinks"] = _LINKS
