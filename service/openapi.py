@@ -112,6 +112,47 @@ def render_request_schema() -> dict[str, Any]:
     return {**envelope, "oneOf": branches}
 
 
+def session_protocol_schema() -> dict[str, Any]:
+    """The body of POST /api/v1/commissions/{id}/protocols: the session's own fields; the
+    commission block comes from the stored commission. `rows` are the chosen form's."""
+    common = _COMPONENTS + "common_"
+
+    def branch(form: Form, required: bool) -> dict[str, Any]:
+        return {
+            "required": ["form"] if required else [],
+            "properties": {
+                "form": {"const": form.value},
+                "rows": {"$ref": f"{_COMPONENTS}{form.value}/properties/rows"},
+            },
+        }
+
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["language", "decision_id", "session", "present", "rows"],
+        "properties": {
+            "form": {"enum": [Form.PROTOCOL.value, Form.HEADS_PROTOCOL.value],
+                     "default": Form.PROTOCOL.value},
+            "language": {"enum": ["kk", "ru"]},
+            "decision_id": {"$ref": common + "decision_id"},
+            "session": {"$ref": common + "session"},
+            "present": {"type": "array", "items": {"$ref": common + "iin"},
+                        "description": "The IINs of the members present at the session"},
+            "rows": {"type": "array"},
+        },
+        # form absent means a teachers' protocol; the branches exclude each other
+        "oneOf": [branch(Form.HEADS_PROTOCOL, True), branch(Form.PROTOCOL, False)],
+    }
+
+
+def issue_request_schema() -> dict[str, Any]:
+    """The render request with the decision's `decision_id` required, as issuing needs."""
+    return {
+        "allOf": [{"$ref": "#/components/schemas/RenderRequest"}],
+        "properties": {"decision": {"required": ["decision_id"]}},
+    }
+
+
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _LINKS = {
     "type": "object",
@@ -173,6 +214,18 @@ _RECORD = {
         },
     },
 }
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    # the server's grammar (service.api.documents): an sf-string or a bare token
+    "schema": {
+        "type": "string",
+        "pattern": '^(?:"[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{1,255}"|[\\x21\\x23-\\x7e]{1,255})$',
+    },
+    "description": "IETF httpapi Idempotency-Key (quoted or bare): a repeat gets the first "
+    "answer; a different body under the key 422, while the first still runs 409",
+}
 _ID_PARAMETER = {
     "name": "id",
     "in": "path",
@@ -181,32 +234,61 @@ _ID_PARAMETER = {
 }
 
 
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {
+def _json(ref: str, description: str, links: dict[str, Any] | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
     }
+    if links:
+        found["links"] = links
+    return found
 
 
-def _file(media_type: str, description: str) -> dict[str, Any]:
+def _links(operation_ids: tuple[str, ...], source: str) -> dict[str, Any]:
+    """OpenAPI links: the operations a response's id leads to (for clients and stateful tests)."""
+    return {
+        op_id[0].upper() + op_id[1:]: {"operationId": op_id, "parameters": {"id": source}}
+        for op_id in operation_ids
+    }
+
+
+# what a document's id (in a receipt) leads to
+_DOCUMENT_OPERATIONS = (
+    "getDocument", "getDocumentPdf", "getDocumentDocx", "getSigning", "postSignature",
+    "getDocumentP7s", "getSignatureReport", "getSignatureReportPdf", "listDocumentMail",
+    "resendDocumentMail", "revokeDocument",
+)
+
+
+def _file(
+    media_type: str,
+    description: str,
+    operation_id: str,
+    statuses: tuple[int, ...] = (401, 404),
+    parameters: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
+    cached: bool = False,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The bytes" + ("; ETag is their SHA-256" if cached else ""),
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    }
+    if cached:
+        responses["304"] = {"description": "Not modified (If-None-Match)"}
     return {
         "get": {
             "summary": description,
-            "parameters": [_ID_PARAMETER],
-            "responses": {
-                "200": {
-                    "description": "The stored bytes; ETag is their SHA-256",
-                    "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
-                },
-                "304": {"description": "Not modified (If-None-Match)"},
-                **_problems(401, 404),
-            },
+            "operationId": operation_id,
+            "parameters": [_ID_PARAMETER, *parameters],
+            "responses": {**responses, **_problems(*statuses)},
         }
     }
 
 
 def registry_paths() -> dict[str, Any]:
     """POST /api/v1/documents and the document's record and files."""
+    receipt_links = _links(_DOCUMENT_OPERATIONS, "$response.body#/id")
     return {
         "/api/v1/documents": {
             "post": {
@@ -216,26 +298,19 @@ def registry_paths() -> dict[str, Any]:
                 "document (200), or 409 if the content differs. With `Idempotency-Key` a "
                 "repeated request gets the first answer again, byte for byte.",
                 "operationId": "issueDocument",
-                "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "maxLength": 257},
-                        "description": "IETF httpapi Idempotency-Key (quoted or bare)",
-                    }
-                ],
+                "parameters": [_IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"$ref": "#/components/schemas/RenderRequest"}
+                            "schema": {"$ref": "#/components/schemas/IssueRequest"}
                         }
                     },
                 },
                 "responses": {
-                    "201": _json("DocumentReceipt", "Issued"),
-                    "200": _json("DocumentReceipt", "Already issued for this decision"),
+                    "201": _json("DocumentReceipt", "Issued", receipt_links),
+                    "200": _json("DocumentReceipt", "Already issued for this decision",
+                                 receipt_links),
                     **_problems(400, 401, 409, 413, 415, 422),
                 },
             }
@@ -251,10 +326,12 @@ def registry_paths() -> dict[str, Any]:
                 },
             }
         },
-        "/api/v1/documents/{id}.pdf": _file("application/pdf", "The document as PDF"),
+        "/api/v1/documents/{id}.pdf": _file(
+            "application/pdf", "The document as PDF", "getDocumentPdf", cached=True),
         "/api/v1/documents/{id}.docx": _file(
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "The document as DOCX (rendered on first request, then stored)",
+            "getDocumentDocx", cached=True,
         ),
     }
 
@@ -292,8 +369,9 @@ def verification_paths() -> dict[str, Any]:
                 "operationId": "verifyUpload",
                 "security": [],
                 "requestBody": {"required": True, "content": {"multipart/form-data": {
-                    "schema": {"type": "object", "required": ["pdf"], "properties": {
-                        "pdf": {"type": "string", "format": "binary"},
+                    "schema": {"type": "object", "required": ["pdf"],
+                               "additionalProperties": False, "properties": {
+                        "pdf": {"type": "string", "format": "binary", "minLength": 1},
                         "p7s": {"type": "string", "format": "binary"}}}}}},
                 "responses": {
                     "200": {"description": "{sha256, matches, claimed_registration_number, "
@@ -314,15 +392,19 @@ def verification_paths() -> dict[str, Any]:
                     "type": "object", "additionalProperties": False,
                     "required": ["reason", "act"],
                     "properties": {
-                        "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "reason": {"$ref": _COMPONENTS + "common_long_text"},
                         "act": {"type": "object", "additionalProperties": False,
                                 "required": ["number", "date"], "properties": {
-                                    "number": {"type": "string", "maxLength": 64},
-                                    "date": {"type": "string", "format": "date"}}},
+                                    "number": {"$ref": _COMPONENTS + "common_text",
+                                               "maxLength": 64},
+                                    "date": {"$ref": _COMPONENTS + "common_date",
+                                             "description": "Not in the future, not before "
+                                             "the document was issued"}}},
                     }}}}},
                 "responses": {
-                    "201": {"description": "Revoked: {registration_number, revocation}"},
-                    **_problems(401, 404, 409, 422),
+                    "201": {"description": "Revoked: {registration_number, revocation}",
+                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                    **_problems(400, 401, 404, 409, 413, 415, 422),
                 },
             }
         },
@@ -368,7 +450,7 @@ def batch_paths() -> dict[str, Any]:
     """A whole session issued as one batch (issue 7)."""
     batch_id = {"name": "id", "in": "path", "required": True,
                 "schema": {"type": "string", "format": "uuid"}}
-    request = {"$ref": "#/components/schemas/RenderRequest"}
+    request = {"$ref": "#/components/schemas/IssueRequest"}
     return {
         "/api/v1/batches": {
             "post": {
@@ -380,12 +462,14 @@ def batch_paths() -> dict[str, Any]:
                 "decision_id).",
                 "operationId": "submitBatch",
                 "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"type": "array", "items": request}},
+                    "application/json": {"schema": {"type": "array", "items": request,
+                                                    "minItems": 1, "maxItems": 5000}},
                     "application/x-ndjson": {"schema": request},
                 }},
                 "responses": {
                     "202": {"description": "Accepted: {id, total, queued, failed, links}",
-                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "links": _links(("getBatch",), "$response.body#/id")},
                     **_problems(400, 401, 413, 415, 422),
                 },
             }
@@ -415,10 +499,18 @@ def signature_paths() -> dict[str, Any]:
                   "schema": {"type": "string", "format": "uuid"}}
 
     def operation(summary: str, op_id: str, ok: str, statuses: tuple[int, ...],
-                  parameters: list[Any], body: Any = None) -> dict[str, Any]:
+                  parameters: list[Any], body: Any = None,
+                  also: dict[str, str] | None = None,
+                  links: tuple[str, ...] = ()) -> dict[str, Any]:
+        answers = {ok: summary, **(also or {})}
+        followed = {"links": _links(links, "$response.body#/id")} if links else {}
         found: dict[str, Any] = {
             "summary": summary, "operationId": op_id, "parameters": parameters,
-            "responses": {ok: {"description": summary, **obj}, **_problems(*statuses)},
+            "responses": {
+                **{status: {"description": text, **obj, **followed}
+                   for status, text in answers.items()},
+                **_problems(*statuses),
+            },
         }
         if body is not None:
             found["requestBody"] = {"required": True,
@@ -429,15 +521,18 @@ def signature_paths() -> dict[str, Any]:
         "/api/v1/commissions": {"post": operation(
             "Store a commission (p. 15-18); the same one again answers 200", "createCommission",
             "201", (400, 401, 413, 415, 422), [],
-            {"$ref": "#/components/schemas/commission"})},
+            {"$ref": "#/components/schemas/commission"},
+            also={"200": "The same commission was already stored: the stored one"},
+            links=("getCommission", "createProtocol"))},
         "/api/v1/commissions/{id}": {"get": operation(
             "A stored commission", "getCommission", "200", (401, 404), [commission])},
         "/api/v1/commissions/{id}/protocols": {"post": operation(
             "Issue the protocol of a session: {form, language, decision_id, session, "
             "present: [IIN], rows}", "createProtocol", "201", (400, 401, 404, 409, 413, 415,
-                                                              422), [commission],
-            {"type": "object", "required": ["language", "decision_id", "session", "present",
-                                            "rows"]})},
+                                                              422), [commission, _IDEMPOTENCY_KEY],
+            {"$ref": "#/components/schemas/SessionProtocolRequest"},
+            also={"200": "Already issued for this decision: the same receipt"},
+            links=_DOCUMENT_OPERATIONS)},
         "/api/v1/documents/{id}/signing": {"get": operation(
             "The frozen bytes to sign (content_base64, sha256), signed and missing signers",
             "getSigning", "200", (401, 404), [_ID_PARAMETER])},
@@ -445,22 +540,33 @@ def signature_paths() -> dict[str, Any]:
             "One signer's CMS SignedData (base64, detached or attached), as NCALayer returns "
             "it; each refusal has its own code", "postSignature", "201",
             (400, 401, 404, 409, 413, 415, 422, 503), [_ID_PARAMETER],
-            {"type": "object", "required": ["cms"], "properties": {
-                "cms": {"type": "string"}, "iin": {"type": "string", "pattern": "^[0-9]{12}$"}}})},
+            {"type": "object", "additionalProperties": False, "required": ["cms"],
+             "properties": {
+                 "cms": {"type": "string", "contentEncoding": "base64",
+                         "description": "CMS SignedData (DER), base64"},
+                 "iin": {"type": "string", "pattern": "^[0-9]{12}$",
+                         "description": "The signer's IIN, checked against the certificate"}}})},
         "/api/v1/documents/{id}.p7s": _file(
             "application/pkcs7-signature",
-            "Every signer's SignerInfo in one detached CMS (409 until signed)"),
+            "Every signer's SignerInfo in one detached CMS (409 until signed)",
+            "getDocumentP7s", statuses=(401, 404, 409)),
         "/api/v1/documents/{id}/signature-report": {"get": operation(
             "Each signer's signature verified again now", "getSignatureReport", "200",
-            (401, 404), [_ID_PARAMETER])},
+            (401, 404, 503), [_ID_PARAMETER])},
         "/api/v1/documents/{id}/signature-report.pdf": _file(
-            "application/pdf", "The signature report as a page in Kazakh or Russian (?lang=)"),
+            "application/pdf", "The signature report as a page in Kazakh or Russian (?lang=)",
+            "getSignatureReportPdf", statuses=(400, 401, 404, 503), parameters=[{
+                "name": "lang", "in": "query", "required": False,
+                "schema": {"enum": ["kk", "ru"]},
+                "description": "The page's language (default: the document's)"}]),
     }
 
 
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = bundled_schemas()
     schemas["RenderRequest"] = render_request_schema()
+    schemas["IssueRequest"] = issue_request_schema()
+    schemas["SessionProtocolRequest"] = session_protocol_schema()
     schemas["Problem"] = _PROBLEM
     schemas["DocumentLinks"] = _LINKS
     schemas["DocumentReceipt"] = _RECEIPT

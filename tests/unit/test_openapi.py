@@ -147,3 +147,35 @@ def test_render_request_narrows_the_decision_to_the_form() -> None:
     for branch in branches:
         ref = branch["properties"]["decision"]["$ref"]
         assert ref == f"#/components/schemas/{branch['properties']['form']['const']}"
+
+
+def test_links_lead_to_operations_that_take_the_linked_id() -> None:
+    document = build_openapi()
+    operations = {op["operationId"]: op for item in document["paths"].values()
+                  for op in item.values()}
+    links = [(op_id, link) for op_id, op in operations.items()
+             for response in op["responses"].values()
+             for link in response.get("links", {}).values()]
+    assert {op_id for op_id, _ in links} >= {
+        "issueDocument", "createCommission", "createProtocol", "submitBatch"}
+    for source, link in links:
+        target = operations[link["operationId"]]
+        path_parameters = {p["name"] for p in target["parameters"] if p["in"] == "path"}
+        assert set(link["parameters"]) == path_parameters == {"id"}, (source, link)
+
+
+def test_every_operation_documents_its_refusals_as_problems() -> None:
+    document = build_openapi()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            protected = operation.get("security") != []
+            statuses = set(operation["responses"])
+            assert not protected or "401" in statuses, (method, path)
+            assert "{id}" not in path or "404" in statuses, (method, path)
+            if "requestBody" in operation and "application/json" in operation[
+                    "requestBody"]["content"]:
+                assert {"400", "413", "415", "422"} <= statuses, (method, path)
+            for status, response in operation["responses"].items():
+                if status >= "400":
+                    schema = response["content"]["application/problem+json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Problem"}
