@@ -226,6 +226,78 @@ _IDEMPOTENCY_KEY = {
     "description": "IETF httpapi Idempotency-Key (quoted or bare): a repeat gets the first "
     "answer; a different body under the key 422, while the first still runs 409",
 }
+_UUID = {"type": "string", "format": "uuid"}
+_INSTANT = {"type": "string", "format": "date-time"}
+_COUNT = {"type": "integer", "minimum": 0}
+_REVOCATION = {
+    "type": "object",
+    "required": ["revoked_at", "reason", "act"],
+    "properties": {
+        "revoked_at": _INSTANT,
+        "reason": {"type": "string"},
+        "act": {"type": "object", "required": ["number", "date"], "properties": {
+            "number": {"type": "string"}, "date": {"type": "string", "format": "date"}}},
+    },
+}
+_BATCH_ACCEPTED = {
+    "type": "object",
+    "required": ["id", "total", "queued", "failed", "links"],
+    "properties": {"id": _UUID, "total": _COUNT, "queued": _COUNT, "failed": _COUNT,
+                   "links": {"type": "object", "required": ["self"]}},
+}
+_BATCH_STATUS = {
+    "type": "object",
+    "required": ["id", "state", "total", "done", "failed", "queued", "running", "created_at",
+                 "completed_at", "links"],
+    "properties": {
+        "id": _UUID,
+        "state": {"enum": ["running", "completed"]},
+        **dict.fromkeys(("total", "done", "failed", "queued", "running"), _COUNT),
+        "created_at": _INSTANT,
+        "completed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+        "items": {"type": "array", "items": {
+            "type": "object",
+            "required": ["index", "decision_id", "state", "attempts"],
+            "properties": {
+                "index": _COUNT,
+                "decision_id": {"type": ["string", "null"]},
+                "state": {"enum": ["queued", "running", "done", "failed"]},
+                "attempts": _COUNT,
+                "document": {"type": "object", "required": ["id", "registration_number",
+                                                            "links"]},
+                "problem": {"$ref": "#/components/schemas/Problem"},
+            },
+        }},
+        "links": {"type": "object", "required": ["self"]},
+    },
+}
+_SIGNER = {"type": "object", "required": ["name", "role"],
+           "properties": {"name": {"type": "string"}, "role": {"type": "string"}}}
+_SIGNING_STATUS = {
+    "type": "object",
+    "required": ["id", "registration_number", "form", "status", "sha256", "signed_at",
+                 "quorum", "signed", "missing"],
+    "properties": {
+        "id": _UUID,
+        "registration_number": {"type": "string"},
+        "form": {"enum": [form.value for form in Form]},
+        "status": {"enum": ["signed", "awaiting_signatures", "quorum_unknown"]},
+        "sha256": {"type": ["string", "null"]},
+        "signed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+        "quorum": {"type": ["object", "null"]},
+        "signed": {"type": "array", "items": _SIGNER},
+        "missing": {"type": "array", "items": _SIGNER},
+        "content_base64": {"type": "string", "contentEncoding": "base64",
+                           "description": "The frozen PDF bytes to sign (GET only)"},
+    },
+}
+_COMMISSION_STORED = {
+    "type": "object",
+    "required": ["id", "created_at", "links"],
+    "properties": {"id": _UUID, "created_at": _INSTANT,
+                   "links": {"type": "object", "required": ["self", "protocols"]}},
+    "description": "The stored commission: its fields as posted, with id, created_at, links",
+}
 _ID_PARAMETER = {
     "name": "id",
     "in": "path",
@@ -342,7 +414,12 @@ def verification_paths() -> dict[str, Any]:
               "description": "Registration number, e.g. 01-KRG-26-000042-42"}
     answer = {"description": "The verification: `status` is valid, revoked, superseded, "
               "expired, not_issued or mistyped", "content": {"application/json": {
-                  "schema": {"type": "object", "required": ["registration_number", "status"]}}}}
+                  "schema": {"type": "object", "required": ["registration_number", "status"],
+                             "properties": {
+                                 "registration_number": {"type": "string"},
+                                 "status": {"enum": ["valid", "revoked", "superseded",
+                                                     "expired", "not_issued", "mistyped"]},
+                                 "revocation": {"oneOf": [_REVOCATION, {"type": "null"}]}}}}}}
     return {
         "/api/v1/verify/{number}": {
             "get": {
@@ -403,7 +480,11 @@ def verification_paths() -> dict[str, Any]:
                     }}}}},
                 "responses": {
                     "201": {"description": "Revoked: {registration_number, revocation}",
-                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "content": {"application/json": {"schema": {
+                                "type": "object",
+                                "required": ["registration_number", "revocation"],
+                                "properties": {"registration_number": {"type": "string"},
+                                               "revocation": _REVOCATION}}}}},
                     **_problems(400, 401, 404, 409, 413, 415, 422),
                 },
             }
@@ -468,7 +549,7 @@ def batch_paths() -> dict[str, Any]:
                 }},
                 "responses": {
                     "202": {"description": "Accepted: {id, total, queued, failed, links}",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "content": {"application/json": {"schema": _BATCH_ACCEPTED}},
                             "links": _links(("getBatch",), "$response.body#/id")},
                     **_problems(400, 401, 413, 415, 422),
                 },
@@ -484,7 +565,7 @@ def batch_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "{id, state, total, done, failed, queued, running, "
                             "items: [{index, decision_id, state, document | problem}]}",
-                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "content": {"application/json": {"schema": _BATCH_STATUS}}},
                     **_problems(400, 401, 404),
                 },
             }
@@ -494,15 +575,18 @@ def batch_paths() -> dict[str, Any]:
 
 def signature_paths() -> dict[str, Any]:
     """Commissions, protocols of their sessions, per-member signatures (issue 5)."""
-    obj = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    def body_of(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": schema}}}
     commission = {"name": "id", "in": "path", "required": True,
                   "schema": {"type": "string", "format": "uuid"}}
 
     def operation(summary: str, op_id: str, ok: str, statuses: tuple[int, ...],
                   parameters: list[Any], body: Any = None,
                   also: dict[str, str] | None = None,
-                  links: tuple[str, ...] = ()) -> dict[str, Any]:
+                  links: tuple[str, ...] = (),
+                  answer: dict[str, Any] | None = None) -> dict[str, Any]:
         answers = {ok: summary, **(also or {})}
+        obj = body_of(answer or {"type": "object"})
         followed = {"links": _links(links, "$response.body#/id")} if links else {}
         found: dict[str, Any] = {
             "summary": summary, "operationId": op_id, "parameters": parameters,
@@ -523,19 +607,22 @@ def signature_paths() -> dict[str, Any]:
             "201", (400, 401, 413, 415, 422), [],
             {"$ref": "#/components/schemas/commission"},
             also={"200": "The same commission was already stored: the stored one"},
-            links=("getCommission", "createProtocol"))},
+            links=("getCommission", "createProtocol"), answer=_COMMISSION_STORED)},
         "/api/v1/commissions/{id}": {"get": operation(
-            "A stored commission", "getCommission", "200", (401, 404), [commission])},
+            "A stored commission", "getCommission", "200", (401, 404), [commission],
+            answer=_COMMISSION_STORED)},
         "/api/v1/commissions/{id}/protocols": {"post": operation(
             "Issue the protocol of a session: {form, language, decision_id, session, "
             "present: [IIN], rows}", "createProtocol", "201", (400, 401, 404, 409, 413, 415,
                                                               422), [commission, _IDEMPOTENCY_KEY],
             {"$ref": "#/components/schemas/SessionProtocolRequest"},
             also={"200": "Already issued for this decision: the same receipt"},
-            links=_DOCUMENT_OPERATIONS)},
+            links=_DOCUMENT_OPERATIONS, answer={"$ref": "#/components/schemas/DocumentReceipt"})},
         "/api/v1/documents/{id}/signing": {"get": operation(
             "The frozen bytes to sign (content_base64, sha256), signed and missing signers",
-            "getSigning", "200", (401, 404), [_ID_PARAMETER])},
+            "getSigning", "200", (401, 404), [_ID_PARAMETER],
+            answer={**_SIGNING_STATUS,
+                    "required": [*_SIGNING_STATUS["required"], "content_base64"]})},
         "/api/v1/documents/{id}/signatures": {"post": operation(
             "One signer's CMS SignedData (base64, detached or attached), as NCALayer returns "
             "it; each refusal has its own code", "postSignature", "201",
@@ -545,7 +632,8 @@ def signature_paths() -> dict[str, Any]:
                  "cms": {"type": "string", "contentEncoding": "base64",
                          "description": "CMS SignedData (DER), base64"},
                  "iin": {"type": "string", "pattern": "^[0-9]{12}$",
-                         "description": "The signer's IIN, checked against the certificate"}}})},
+                         "description": "The signer's IIN, checked against the certificate"}}},
+            answer=_SIGNING_STATUS)},
         "/api/v1/documents/{id}.p7s": _file(
             "application/pkcs7-signature",
             "Every signer's SignerInfo in one detached CMS (409 until signed)",
