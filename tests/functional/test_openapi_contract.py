@@ -103,5 +103,6 @@ def test_live_server_keeps_its_openapi_contract(tmp_path: Path) -> None:
             timeout=max_seconds + 240,
             check=False,
         )
+    print(result.stdout[-4000:])  # the run's summary and seed, shown with `pytest -s`
     assert result.returncode == 0, result.stdout[-30000:] + result.stderr[-5000:]
     assert "0 generated" not in result.stdout
