@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import schemathesis
 from referencing import Registry, Resource
 
 from service.decisions import SCHEMA_DIR, schema_of
@@ -54,6 +55,11 @@ def test_every_reference_is_local_and_resolves() -> None:
         _resolve(document, ref[1:])  # KeyError names the missing target
     assert not [path for path, node in _walk(document)
                 if isinstance(node, dict) and ("$id" in node or "$schema" in node)]
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    """Checked against the OpenAPI 3.1 meta-schema, as Schemathesis loads it."""
+    schemathesis.openapi.from_dict(build_openapi()).validate()
 
 
 def test_create_commission_refers_to_the_commission_schema() -> None:
