@@ -1,14 +1,19 @@
 """The OpenAPI 3.1 description of the API, built from the JSON Schemas in schemas/.
 
-The schemas are the contract; this document embeds them unchanged (OpenAPI 3.1 speaks JSON
-Schema 2020-12), so the two cannot drift apart. A test compares them.
+The schemas are the contract; this document bundles them (OpenAPI 3.1 speaks JSON Schema
+2020-12) so that it stands alone: each file becomes a component named after it, each of its
+`$defs` a component `<file>_<name>`, every reference a local `#/components/schemas/…` pointer,
+and `$id`/`$schema` are dropped (an `$id` would move the base that local pointers resolve
+against). Standard tools then resolve the document without fetching anything. A test proves
+the bundled schemas accept and refuse exactly what the files do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from service.forms.decisions import schema_of
+from service.forms.decisions import SCHEMA_DIR, SCHEMA_VERSION, schema_of
 from service.forms.vocabulary import Form
 
 _PROBLEM = {
@@ -47,9 +52,54 @@ def _problems(*statuses: int) -> dict[str, Any]:
     }
 
 
+_COMPONENTS = "#/components/schemas/"
+_FILE_SUFFIX = f".{SCHEMA_VERSION}.schema.json"
+
+
+def _local_ref(ref: str, file: str) -> str:
+    """`common.v1.schema.json#/$defs/text` (or `#/$defs/text` inside common) as the pointer
+    to its bundled component."""
+    target, _, fragment = ref.partition("#")
+    name = target.removesuffix(_FILE_SUFFIX) if target else file
+    if target and not target.endswith(_FILE_SUFFIX):
+        raise ValueError(f"{file}: cannot bundle the reference {ref!r}")
+    if not fragment:
+        return _COMPONENTS + name
+    if fragment.startswith("/$defs/") and fragment.count("/") == 2:
+        return f"{_COMPONENTS}{name}_{fragment.removeprefix('/$defs/')}"
+    raise ValueError(f"{file}: cannot bundle the reference {ref!r}")
+
+
+def _localised(node: Any, file: str) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: _local_ref(value, file) if key == "$ref" else _localised(value, file)
+            for key, value in node.items()
+            if key not in ("$id", "$schema")
+        }
+    if isinstance(node, list):
+        return [_localised(value, file) for value in node]
+    return node
+
+
+def bundled_schemas(names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The JSON Schemas of schemas/ as OpenAPI components with local references only."""
+    if names is None:
+        files = SCHEMA_DIR.glob("*" + _FILE_SUFFIX)
+        names = sorted(path.name.removesuffix(_FILE_SUFFIX) for path in files)
+    components: dict[str, Any] = {}
+    for name in names:
+        schema = _localised(schema_of(name), name)
+        for key, definition in schema.pop("$defs", {}).items():
+            components[f"{name}_{key}"] = definition
+        if set(schema) - {"title", "description"}:  # common holds only definitions
+            components[name] = schema
+    return components
+
+
 def render_request_schema() -> dict[str, Any]:
     """The request envelope with `decision` narrowed to the chosen form's schema."""
-    envelope = schema_of("request")
+    envelope = bundled_schemas(["request"])["request"]
     branches = [
         {
             "properties": {
@@ -60,6 +110,47 @@ def render_request_schema() -> dict[str, Any]:
         for form in Form
     ]
     return {**envelope, "oneOf": branches}
+
+
+def session_protocol_schema() -> dict[str, Any]:
+    """The body of POST /api/v1/commissions/{id}/protocols: the session's own fields; the
+    commission block comes from the stored commission. `rows` are the chosen form's."""
+    common = _COMPONENTS + "common_"
+
+    def branch(form: Form, required: bool) -> dict[str, Any]:
+        return {
+            "required": ["form"] if required else [],
+            "properties": {
+                "form": {"const": form.value},
+                "rows": {"$ref": f"{_COMPONENTS}{form.value}/properties/rows"},
+            },
+        }
+
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["language", "decision_id", "session", "present", "rows"],
+        "properties": {
+            "form": {"enum": [Form.PROTOCOL.value, Form.HEADS_PROTOCOL.value],
+                     "default": Form.PROTOCOL.value},
+            "language": {"enum": ["kk", "ru"]},
+            "decision_id": {"$ref": common + "decision_id"},
+            "session": {"$ref": common + "session"},
+            "present": {"type": "array", "items": {"$ref": common + "iin"},
+                        "description": "The IINs of the members present at the session"},
+            "rows": {"type": "array"},
+        },
+        # form absent means a teachers' protocol; the branches exclude each other
+        "oneOf": [branch(Form.HEADS_PROTOCOL, True), branch(Form.PROTOCOL, False)],
+    }
+
+
+def issue_request_schema() -> dict[str, Any]:
+    """The render request with the decision's `decision_id` required, as issuing needs."""
+    return {
+        "allOf": [{"$ref": "#/components/schemas/RenderRequest"}],
+        "properties": {"decision": {"required": ["decision_id"]}},
+    }
 
 
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -123,6 +214,90 @@ _RECORD = {
         },
     },
 }
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    # the server's grammar (service.api.documents): an sf-string or a bare token
+    "schema": {
+        "type": "string",
+        "pattern": '^(?:"[\\x20-\\x21\\x23-\\x5b\\x5d-\\x7e]{1,255}"|[\\x21\\x23-\\x7e]{1,255})$',
+    },
+    "description": "IETF httpapi Idempotency-Key (quoted or bare): a repeat gets the first "
+    "answer; a different body under the key 422, while the first still runs 409",
+}
+_UUID = {"type": "string", "format": "uuid"}
+_INSTANT = {"type": "string", "format": "date-time"}
+_COUNT = {"type": "integer", "minimum": 0}
+_REVOCATION = {
+    "type": "object",
+    "required": ["revoked_at", "reason", "act"],
+    "properties": {
+        "revoked_at": _INSTANT,
+        "reason": {"type": "string"},
+        "act": {"type": "object", "required": ["number", "date"], "properties": {
+            "number": {"type": "string"}, "date": {"type": "string", "format": "date"}}},
+    },
+}
+_BATCH_ACCEPTED = {
+    "type": "object",
+    "required": ["id", "total", "queued", "failed", "links"],
+    "properties": {"id": _UUID, "total": _COUNT, "queued": _COUNT, "failed": _COUNT,
+                   "links": {"type": "object", "required": ["self"]}},
+}
+_BATCH_STATUS = {
+    "type": "object",
+    "required": ["id", "state", "total", "done", "failed", "queued", "running", "created_at",
+                 "completed_at", "links"],
+    "properties": {
+        "id": _UUID,
+        "state": {"enum": ["running", "completed"]},
+        **dict.fromkeys(("total", "done", "failed", "queued", "running"), _COUNT),
+        "created_at": _INSTANT,
+        "completed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+        "items": {"type": "array", "items": {
+            "type": "object",
+            "required": ["index", "decision_id", "state", "attempts"],
+            "properties": {
+                "index": _COUNT,
+                "decision_id": {"type": ["string", "null"]},
+                "state": {"enum": ["queued", "running", "done", "failed"]},
+                "attempts": _COUNT,
+                "document": {"type": "object", "required": ["id", "registration_number",
+                                                            "links"]},
+                "problem": {"$ref": "#/components/schemas/Problem"},
+            },
+        }},
+        "links": {"type": "object", "required": ["self"]},
+    },
+}
+_SIGNER = {"type": "object", "required": ["name", "role"],
+           "properties": {"name": {"type": "string"}, "role": {"type": "string"}}}
+_SIGNING_STATUS = {
+    "type": "object",
+    "required": ["id", "registration_number", "form", "status", "sha256", "signed_at",
+                 "quorum", "signed", "missing"],
+    "properties": {
+        "id": _UUID,
+        "registration_number": {"type": "string"},
+        "form": {"enum": [form.value for form in Form]},
+        "status": {"enum": ["signed", "awaiting_signatures", "quorum_unknown"]},
+        "sha256": {"type": ["string", "null"]},
+        "signed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+        "quorum": {"type": ["object", "null"]},
+        "signed": {"type": "array", "items": _SIGNER},
+        "missing": {"type": "array", "items": _SIGNER},
+        "content_base64": {"type": "string", "contentEncoding": "base64",
+                           "description": "The frozen PDF bytes to sign (GET only)"},
+    },
+}
+_COMMISSION_STORED = {
+    "type": "object",
+    "required": ["id", "created_at", "links"],
+    "properties": {"id": _UUID, "created_at": _INSTANT,
+                   "links": {"type": "object", "required": ["self", "protocols"]}},
+    "description": "The stored commission: its fields as posted, with id, created_at, links",
+}
 _ID_PARAMETER = {
     "name": "id",
     "in": "path",
@@ -131,32 +306,61 @@ _ID_PARAMETER = {
 }
 
 
-def _json(ref: str, description: str) -> dict[str, Any]:
-    return {
+def _json(ref: str, description: str, links: dict[str, Any] | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
     }
+    if links:
+        found["links"] = links
+    return found
 
 
-def _file(media_type: str, description: str) -> dict[str, Any]:
+def _links(operation_ids: tuple[str, ...], source: str) -> dict[str, Any]:
+    """OpenAPI links: the operations a response's id leads to (for clients and stateful tests)."""
+    return {
+        op_id[0].upper() + op_id[1:]: {"operationId": op_id, "parameters": {"id": source}}
+        for op_id in operation_ids
+    }
+
+
+# what a document's id (in a receipt) leads to
+_DOCUMENT_OPERATIONS = (
+    "getDocument", "getDocumentPdf", "getDocumentDocx", "getSigning", "postSignature",
+    "getDocumentP7s", "getSignatureReport", "getSignatureReportPdf", "listDocumentMail",
+    "resendDocumentMail", "revokeDocument",
+)
+
+
+def _file(
+    media_type: str,
+    description: str,
+    operation_id: str,
+    statuses: tuple[int, ...] = (401, 404),
+    parameters: tuple[dict[str, Any], ...] | list[dict[str, Any]] = (),
+    cached: bool = False,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The bytes" + ("; ETag is their SHA-256" if cached else ""),
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    }
+    if cached:
+        responses["304"] = {"description": "Not modified (If-None-Match)"}
     return {
         "get": {
             "summary": description,
-            "parameters": [_ID_PARAMETER],
-            "responses": {
-                "200": {
-                    "description": "The stored bytes; ETag is their SHA-256",
-                    "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
-                },
-                "304": {"description": "Not modified (If-None-Match)"},
-                **_problems(401, 404),
-            },
+            "operationId": operation_id,
+            "parameters": [_ID_PARAMETER, *parameters],
+            "responses": {**responses, **_problems(*statuses)},
         }
     }
 
 
 def registry_paths() -> dict[str, Any]:
     """POST /api/v1/documents and the document's record and files."""
+    receipt_links = _links(_DOCUMENT_OPERATIONS, "$response.body#/id")
     return {
         "/api/v1/documents": {
             "post": {
@@ -166,26 +370,19 @@ def registry_paths() -> dict[str, Any]:
                 "document (200), or 409 if the content differs. With `Idempotency-Key` a "
                 "repeated request gets the first answer again, byte for byte.",
                 "operationId": "issueDocument",
-                "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "maxLength": 257},
-                        "description": "IETF httpapi Idempotency-Key (quoted or bare)",
-                    }
-                ],
+                "parameters": [_IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
                     "content": {
                         "application/json": {
-                            "schema": {"$ref": "#/components/schemas/RenderRequest"}
+                            "schema": {"$ref": "#/components/schemas/IssueRequest"}
                         }
                     },
                 },
                 "responses": {
-                    "201": _json("DocumentReceipt", "Issued"),
-                    "200": _json("DocumentReceipt", "Already issued for this decision"),
+                    "201": _json("DocumentReceipt", "Issued", receipt_links),
+                    "200": _json("DocumentReceipt", "Already issued for this decision",
+                                 receipt_links),
                     **_problems(400, 401, 409, 413, 415, 422),
                 },
             }
@@ -201,10 +398,12 @@ def registry_paths() -> dict[str, Any]:
                 },
             }
         },
-        "/api/v1/documents/{id}.pdf": _file("application/pdf", "The document as PDF"),
+        "/api/v1/documents/{id}.pdf": _file(
+            "application/pdf", "The document as PDF", "getDocumentPdf", cached=True),
         "/api/v1/documents/{id}.docx": _file(
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "The document as DOCX (rendered on first request, then stored)",
+            "getDocumentDocx", cached=True,
         ),
     }
 
@@ -215,7 +414,12 @@ def verification_paths() -> dict[str, Any]:
               "description": "Registration number, e.g. 01-KRG-26-000042-42"}
     answer = {"description": "The verification: `status` is valid, revoked, superseded, "
               "expired, not_issued or mistyped", "content": {"application/json": {
-                  "schema": {"type": "object", "required": ["registration_number", "status"]}}}}
+                  "schema": {"type": "object", "required": ["registration_number", "status"],
+                             "properties": {
+                                 "registration_number": {"type": "string"},
+                                 "status": {"enum": ["valid", "revoked", "superseded",
+                                                     "expired", "not_issued", "mistyped"]},
+                                 "revocation": {"oneOf": [_REVOCATION, {"type": "null"}]}}}}}}
     return {
         "/api/v1/verify/{number}": {
             "get": {
@@ -242,8 +446,9 @@ def verification_paths() -> dict[str, Any]:
                 "operationId": "verifyUpload",
                 "security": [],
                 "requestBody": {"required": True, "content": {"multipart/form-data": {
-                    "schema": {"type": "object", "required": ["pdf"], "properties": {
-                        "pdf": {"type": "string", "format": "binary"},
+                    "schema": {"type": "object", "required": ["pdf"],
+                               "additionalProperties": False, "properties": {
+                        "pdf": {"type": "string", "format": "binary", "minLength": 1},
                         "p7s": {"type": "string", "format": "binary"}}}}}},
                 "responses": {
                     "200": {"description": "{sha256, matches, claimed_registration_number, "
@@ -264,15 +469,23 @@ def verification_paths() -> dict[str, Any]:
                     "type": "object", "additionalProperties": False,
                     "required": ["reason", "act"],
                     "properties": {
-                        "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "reason": {"$ref": _COMPONENTS + "common_long_text"},
                         "act": {"type": "object", "additionalProperties": False,
                                 "required": ["number", "date"], "properties": {
-                                    "number": {"type": "string", "maxLength": 64},
-                                    "date": {"type": "string", "format": "date"}}},
+                                    "number": {"$ref": _COMPONENTS + "common_text",
+                                               "maxLength": 64},
+                                    "date": {"$ref": _COMPONENTS + "common_date",
+                                             "description": "Not in the future, not before "
+                                             "the document was issued"}}},
                     }}}}},
                 "responses": {
-                    "201": {"description": "Revoked: {registration_number, revocation}"},
-                    **_problems(401, 404, 409, 422),
+                    "201": {"description": "Revoked: {registration_number, revocation}",
+                            "content": {"application/json": {"schema": {
+                                "type": "object",
+                                "required": ["registration_number", "revocation"],
+                                "properties": {"registration_number": {"type": "string"},
+                                               "revocation": _REVOCATION}}}}},
+                    **_problems(400, 401, 404, 409, 413, 415, 422),
                 },
             }
         },
@@ -318,7 +531,7 @@ def batch_paths() -> dict[str, Any]:
     """A whole session issued as one batch."""
     batch_id = {"name": "id", "in": "path", "required": True,
                 "schema": {"type": "string", "format": "uuid"}}
-    request = {"$ref": "#/components/schemas/RenderRequest"}
+    request = {"$ref": "#/components/schemas/IssueRequest"}
     return {
         "/api/v1/batches": {
             "post": {
@@ -330,12 +543,14 @@ def batch_paths() -> dict[str, Any]:
                 "decision_id).",
                 "operationId": "submitBatch",
                 "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"type": "array", "items": request}},
+                    "application/json": {"schema": {"type": "array", "items": request,
+                                                    "minItems": 1, "maxItems": 5000}},
                     "application/x-ndjson": {"schema": request},
                 }},
                 "responses": {
                     "202": {"description": "Accepted: {id, total, queued, failed, links}",
-                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "content": {"application/json": {"schema": _BATCH_ACCEPTED}},
+                            "links": _links(("getBatch",), "$response.body#/id")},
                     **_problems(400, 401, 413, 415, 422),
                 },
             }
@@ -350,7 +565,7 @@ def batch_paths() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "{id, state, total, done, failed, queued, running, "
                             "items: [{index, decision_id, state, document | problem}]}",
-                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                            "content": {"application/json": {"schema": _BATCH_STATUS}}},
                     **_problems(400, 401, 404),
                 },
             }
@@ -360,15 +575,26 @@ def batch_paths() -> dict[str, Any]:
 
 def signature_paths() -> dict[str, Any]:
     """Commissions, protocols of their sessions, per-member signatures."""
-    obj = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    def body_of(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": schema}}}
     commission = {"name": "id", "in": "path", "required": True,
                   "schema": {"type": "string", "format": "uuid"}}
 
     def operation(summary: str, op_id: str, ok: str, statuses: tuple[int, ...],
-                  parameters: list[Any], body: Any = None) -> dict[str, Any]:
+                  parameters: list[Any], body: Any = None,
+                  also: dict[str, str] | None = None,
+                  links: tuple[str, ...] = (),
+                  answer: dict[str, Any] | None = None) -> dict[str, Any]:
+        answers = {ok: summary, **(also or {})}
+        obj = body_of(answer or {"type": "object"})
+        followed = {"links": _links(links, "$response.body#/id")} if links else {}
         found: dict[str, Any] = {
             "summary": summary, "operationId": op_id, "parameters": parameters,
-            "responses": {ok: {"description": summary, **obj}, **_problems(*statuses)},
+            "responses": {
+                **{status: {"description": text, **obj, **followed}
+                   for status, text in answers.items()},
+                **_problems(*statuses),
+            },
         }
         if body is not None:
             found["requestBody"] = {"required": True,
@@ -379,39 +605,56 @@ def signature_paths() -> dict[str, Any]:
         "/api/v1/commissions": {"post": operation(
             "Store a commission (p. 15-18); the same one again answers 200", "createCommission",
             "201", (400, 401, 413, 415, 422), [],
-            {"$ref": "#/components/schemas/commission"})},
+            {"$ref": "#/components/schemas/commission"},
+            also={"200": "The same commission was already stored: the stored one"},
+            links=("getCommission", "createProtocol"), answer=_COMMISSION_STORED)},
         "/api/v1/commissions/{id}": {"get": operation(
-            "A stored commission", "getCommission", "200", (401, 404), [commission])},
+            "A stored commission", "getCommission", "200", (401, 404), [commission],
+            answer=_COMMISSION_STORED)},
         "/api/v1/commissions/{id}/protocols": {"post": operation(
             "Issue the protocol of a session: {form, language, decision_id, session, "
             "present: [IIN], rows}", "createProtocol", "201", (400, 401, 404, 409, 413, 415,
-                                                              422), [commission],
-            {"type": "object", "required": ["language", "decision_id", "session", "present",
-                                            "rows"]})},
+                                                              422), [commission, _IDEMPOTENCY_KEY],
+            {"$ref": "#/components/schemas/SessionProtocolRequest"},
+            also={"200": "Already issued for this decision: the same receipt"},
+            links=_DOCUMENT_OPERATIONS, answer={"$ref": "#/components/schemas/DocumentReceipt"})},
         "/api/v1/documents/{id}/signing": {"get": operation(
             "The frozen bytes to sign (content_base64, sha256), signed and missing signers",
-            "getSigning", "200", (401, 404), [_ID_PARAMETER])},
+            "getSigning", "200", (401, 404), [_ID_PARAMETER],
+            answer={**_SIGNING_STATUS,
+                    "required": [*_SIGNING_STATUS["required"], "content_base64"]})},
         "/api/v1/documents/{id}/signatures": {"post": operation(
             "One signer's CMS SignedData (base64, detached or attached), as NCALayer returns "
             "it; each refusal has its own code", "postSignature", "201",
             (400, 401, 404, 409, 413, 415, 422, 503), [_ID_PARAMETER],
-            {"type": "object", "required": ["cms"], "properties": {
-                "cms": {"type": "string"}, "iin": {"type": "string", "pattern": "^[0-9]{12}$"}}})},
+            {"type": "object", "additionalProperties": False, "required": ["cms"],
+             "properties": {
+                 "cms": {"type": "string", "contentEncoding": "base64",
+                         "description": "CMS SignedData (DER), base64"},
+                 "iin": {"type": "string", "pattern": "^[0-9]{12}$",
+                         "description": "The signer's IIN, checked against the certificate"}}},
+            answer=_SIGNING_STATUS)},
         "/api/v1/documents/{id}.p7s": _file(
             "application/pkcs7-signature",
-            "Every signer's SignerInfo in one detached CMS (409 until signed)"),
+            "Every signer's SignerInfo in one detached CMS (409 until signed)",
+            "getDocumentP7s", statuses=(401, 404, 409)),
         "/api/v1/documents/{id}/signature-report": {"get": operation(
             "Each signer's signature verified again now", "getSignatureReport", "200",
-            (401, 404), [_ID_PARAMETER])},
+            (401, 404, 503), [_ID_PARAMETER])},
         "/api/v1/documents/{id}/signature-report.pdf": _file(
-            "application/pdf", "The signature report as a page in Kazakh or Russian (?lang=)"),
+            "application/pdf", "The signature report as a page in Kazakh or Russian (?lang=)",
+            "getSignatureReportPdf", statuses=(400, 401, 404, 503), parameters=[{
+                "name": "lang", "in": "query", "required": False,
+                "schema": {"enum": ["kk", "ru"]},
+                "description": "The page's language (default: the document's)"}]),
     }
 
 
 def build_openapi() -> dict[str, Any]:
-    schemas: dict[str, Any] = {form.value: schema_of(form.value) for form in Form}
-    schemas["common"] = schema_of("common")
+    schemas: dict[str, Any] = bundled_schemas()
     schemas["RenderRequest"] = render_request_schema()
+    schemas["IssueRequest"] = issue_request_schema()
+    schemas["SessionProtocolRequest"] = session_protocol_schema()
     schemas["Problem"] = _PROBLEM
     schemas["DocumentLinks"] = _LINKS
     schemas["DocumentReceipt"] = _RECEIPT

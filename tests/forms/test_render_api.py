@@ -197,21 +197,3 @@ def test_get_is_not_allowed(client: FlaskClient) -> None:
     response = client.get("/api/v1/render")
     assert response.status_code == 405
     assert response.mimetype == "application/problem+json"
-
-
-def test_openapi_embeds_the_schemas_unchanged(client: FlaskClient) -> None:
-    from service.forms.decisions import schema_of
-
-    document = client.get("/api/v1/openapi.json").get_json()
-    assert document["openapi"] == "3.1.0"
-    for form in Form:
-        assert document["components"]["schemas"][form.value] == schema_of(form.value)
-    branches = document["components"]["schemas"]["RenderRequest"]["oneOf"]
-    assert {b["properties"]["form"]["const"] for b in branches} == {f.value for f in Form}
-    for branch in branches:
-        ref = branch["properties"]["decision"]["$ref"]
-        assert ref == f"#/components/schemas/{branch['properties']['form']['const']}"
-    envelope = schema_of("request")
-    assert (
-        document["components"]["schemas"]["RenderRequest"]["properties"] == envelope["properties"]
-    )
