@@ -58,7 +58,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import audit
+from service import audit, seals
 from service.auth import Caller
 from service.db import Database
 from service.decisions import ALMATY, Clock, Decision, parse_decision
@@ -325,7 +325,7 @@ _ISSUE_PENDING = (
         pdf_sha256=bindparam("new_pdf_sha256"),
         issued_at=bindparam("new_issued_at", type_=_DOCUMENTS.c.issued_at.type),
     )
-    .returning(*_VIEW_COLUMNS)
+    .returning(*_DOCUMENTS.c)  # the whole row: its new seal (see service.seals)
 )
 # the counter row's lock is held until the commit (UPDATE … RETURNING)
 _BUMP_COUNTER = (
@@ -507,6 +507,7 @@ class Registry:
             }
             updated = session.execute(_ISSUE_PENDING, parameters).one_or_none()
             if updated is not None:  # it was pending: these are its bytes
+                seals.seal_values(session, _DOCUMENTS, updated._mapping)
                 view = self._view(updated)
                 issued = self._finish(session, view, claim, created)
                 audit.append_entry(

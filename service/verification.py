@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sqlalchemy import Connection, Table, bindparam, exists, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from service import audit
+from service import audit, seals
 from service.auth import Caller
 from service.db import Database
 from service.decisions import (
@@ -293,8 +293,9 @@ class PublicFactsListener:
 
     def created(self, session: Session, document: Document, request: IssueRequest) -> None:
         # a plain INSERT, now (the registry has flushed the document row it refers to)
-        facts = facts_of(request.decision)
-        session.execute(_ADD_FACTS, {"document_id": document.id, **_fact_values(facts)})
+        values = {"document_id": document.id, **_fact_values(facts_of(request.decision))}
+        session.execute(_ADD_FACTS, values)
+        seals.seal_values(session, _FACTS, values)
 
 
 class SupersessionListener:
