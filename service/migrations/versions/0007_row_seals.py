@@ -89,13 +89,15 @@ def _value(value: object) -> object:
     raise TypeError(f"no sealed form for a {type(value).__name__}")
 
 
+def _fingerprint(name: str, value: object) -> str:
+    kind = "b" if isinstance(value, bool) else "i" if isinstance(value, int) else "s"
+    return hashlib.sha256(f"{name}\x00{kind}\x00{value}".encode()).hexdigest()[:8]
+
+
 def _seal(table: str, key: Sequence[str], row: dict[str, object]) -> list[object]:
     content = {name: _value(value) for name, value in row.items() if value is not None}
     digest = hashlib.sha256(_json([table, content]).encode("utf-8")).hexdigest()
-    fingerprints = {
-        name: hashlib.sha256(_json([name, value]).encode("utf-8")).hexdigest()[:8]
-        for name, value in content.items()
-    }
+    fingerprints = {name: _fingerprint(name, value) for name, value in content.items()}
     return [table, "/".join(str(_value(row[name])) for name in key), digest, fingerprints]
 
 
