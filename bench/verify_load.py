@@ -3,9 +3,10 @@
 Starts a real server (`qujat serve`: gunicorn, 2 workers, PostgreSQL in a schema of its own),
 issues a few certificates, then loads it from separate client processes on 127.0.0.1, each
 with one keep-alive connection and a fixed number of requests (bounded: every request has a
-timeout, the run has a request budget). The rate limiter stays on, with its memory storage and
-a limit the bench's single address cannot reach (QUJAT_VERIFY_RATE_LIMIT), so its cost is in
-the figures.
+timeout, the run has a request budget). The rate limiter stays on, with a limit the bench's
+single address cannot reach (QUJAT_VERIFY_RATE_LIMIT), so its cost is in the figures; its
+storage is the default one (the counters file every worker shares) unless
+`--rate-limit-storage` names another (`memory://`, `redis://127.0.0.1:6379/1`).
 
     .venv/bin/python bench/verify_load.py [--requests 20000] [--clients 4] [--documents 50]
 
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--documents", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
+    parser.add_argument("--rate-limit-storage", default="",
+                        help="QUJAT_RATE_LIMIT_STORAGE (default: the shared counters file)")
     options = parser.parse_args()
 
     import psycopg
@@ -89,7 +92,7 @@ def main() -> None:
                 "QUJAT_DATA_DIR": folder,
                 "QUJAT_DATABASE_URL": with_search_path(POSTGRES_URL, schema),
                 "QUJAT_VERIFY_RATE_LIMIT": "100000000 per minute",
-                "QUJAT_RATE_LIMIT_STORAGE": "memory://",
+                "QUJAT_RATE_LIMIT_STORAGE": options.rate_limit_storage,
             }
             qujat("db", "upgrade", env=env)
             token = create_token(env)

@@ -216,7 +216,8 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute the chain; exit 1 and name the first broken entry if it was tampered with."""
+    """Recompute the chain and every sealed registry row; exit 1 naming the first broken entry
+    and each edited, deleted or inserted row."""
     from service.registry.audit import verify
 
     database = open_database(load_settings())
@@ -230,3 +231,4 @@ def audit_verify() -> None:
     if not report.intact:
         sys.exit(1)
     click.echo(f"audit trail intact: {report.entries} entries, head {report.head_hash}")
+    click.echo(f"registry rows sealed: {report.rows_checked}, all match their latest seal")

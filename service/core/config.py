@@ -58,7 +58,7 @@ def _hours(env: Mapping[str, str], name: str) -> tuple[dt.time, dt.time]:
 # module constants, not `cls.<field>`: a slotted dataclass's class attributes are descriptors
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-DEFAULT_RATE_LIMIT_STORAGE = "memory://"
+DEFAULT_RATE_LIMIT_STORAGE = ""  # a counters file in the data dir, shared by the workers
 DEFAULT_VERIFY_RATE_LIMIT = "60 per minute"  # per client, over every public route
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # upload-to-verify: a PDF and its .p7s
 

@@ -1,15 +1,20 @@
 """The audit trail: an append-only log whose entries are chained by SHA-256.
 
 Entry n stores `hash = SHA-256(canonical [seq, at, event, document id, payload, prev_hash])`
-with `prev_hash` the hash of entry n-1 (the genesis hash, 64 zeros, for the first). The
-`audit_head` row keeps the count and the last hash: every append locks it (so appends are
-serial and the chain never forks) and it reveals entries cut off the end of the log.
+with `prev_hash` the hash of entry n-1 (the genesis hash, 64 zeros, for the first); an entry
+that seals registry rows (see service.registry.seals) has their seals in `rows`, appended to
+that list before hashing (entries without seals hash as they always did). The `audit_head`
+row keeps the count and the last hash: every append locks it (so appends are serial and the
+chain never forks) and it reveals entries cut off the end of the log.
 
 `verify` recomputes everything and names the first entry that does not fit: edited (its hash
 no longer matches its content), deleted or inserted (a gap in the numbering, a `prev_hash`
 that is not its predecessor's), reordered (a sequence number or hash moved to another row).
-Whoever can rewrite the whole table *and* recompute every hash defeats any self-contained
-chain; `verify` prints the head hash so it can be recorded elsewhere and compared later.
+Then every sealed row is recomputed and compared with its latest seal in the chain: an
+edited, deleted or inserted row of the documents, their facts, signatures and revocations is
+named with its document. Whoever can rewrite the whole table *and* recompute every hash
+defeats any self-contained chain; `verify` prints the head hash so it can be recorded
+elsewhere and compared later.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from service.core.models import GENESIS_HASH
 from service.forms.decisions import Clock
+from service.registry import seals
 from service.registry.models import AuditEntry, AuditHead, Document, DocumentStatus
 
 # plain tables, not ORM entities: an append is on every write path and should cost little
@@ -54,10 +60,14 @@ def entry_hash(
     document_id: uuid.UUID | None,
     payload: str,
     prev_hash: str,
+    rows: str | None = None,
 ) -> str:
-    material = canonical_json(
-        [seq, timestamp(at), event, str(document_id) if document_id else None, payload, prev_hash]
-    )
+    fields: list[object] = [
+        seq, timestamp(at), event, str(document_id) if document_id else None, payload, prev_hash
+    ]
+    if rows is not None:
+        fields.append(rows)
+    material = canonical_json(fields)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -72,6 +82,7 @@ class Appended:
     payload: str
     prev_hash: str
     hash: str
+    rows: str | None = None
 
 
 # built once: an append is on every write path (see `append_entry`)
@@ -105,8 +116,10 @@ def append_entry(
     payload: Mapping[str, object],
     clock: Clock,
 ) -> Appended:
-    """`append` for a document known by its id (whose row need not be loaded)."""
+    """`append` for a document known by its id (whose row need not be loaded). The entry
+    seals every registry row the transaction wrote since its previous entry."""
     session.flush()  # the document row the entry points at must exist first
+    rows = seals.take(session)
     head = session.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         raise AuditChainMissing("the audit chain head is missing: run `qujat db upgrade`")
@@ -115,7 +128,7 @@ def append_entry(
     # microseconds are what both databases keep; the hash must survive the round trip
     at = clock().astimezone(dt.UTC)
     text = canonical_json(dict(payload))
-    digest = entry_hash(seq, at, event, document_id, text, prev_hash)
+    digest = entry_hash(seq, at, event, document_id, text, prev_hash, rows)
     session.execute(
         _ADD_ENTRY,
         {
@@ -126,10 +139,11 @@ def append_entry(
             "payload": text,
             "prev_hash": prev_hash,
             "hash": digest,
+            "rows": rows,
         },
     )
     session.execute(_MOVE_HEAD, {"new_count": seq, "new_hash": digest})
-    return Appended(seq, at, event, document_id, text, prev_hash, digest)
+    return Appended(seq, at, event, document_id, text, prev_hash, digest, rows)
 
 
 def history(session: Session, document_id: uuid.UUID) -> list[AuditEntry]:
@@ -157,6 +171,7 @@ class ChainReport:
     entries: int
     head_hash: str
     breaks: tuple[ChainBreak, ...]
+    rows_checked: int = 0  # sealed registry rows compared with their seals
 
     @property
     def intact(self) -> bool:
@@ -168,17 +183,21 @@ _BATCH = 2000
 
 def verify(session: Session) -> ChainReport:
     """Recompute the whole chain; report the first broken entry, then what the head and the
-    documents table say that the log does not."""
+    documents table say that the log does not, then every sealed row that does not match its
+    latest seal."""
     breaks: list[ChainBreak] = []
     expected_seq = 1
     prev_hash = GENESIS_HASH
     events: dict[uuid.UUID, set[str]] = {}
+    latest: dict[tuple[str, str], seals.SealedAt] = {}
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(
         yield_per=_BATCH
     )).scalars()
     for entry in rows:
         if entry.document_id is not None:
             events.setdefault(entry.document_id, set()).add(entry.event)
+        for seal in seals.read_seals(entry.rows):
+            latest[(seal.table, seal.key)] = seals.SealedAt(seal.digest, entry.seq)
         if breaks:
             continue
         if entry.seq != expected_seq:
@@ -187,7 +206,8 @@ def verify(session: Session) -> ChainReport:
                                      f"the next entry found is #{entry.seq}"))
             continue
         digest = entry_hash(
-            entry.seq, entry.at, entry.event, entry.document_id, entry.payload, entry.prev_hash
+            entry.seq, entry.at, entry.event, entry.document_id, entry.payload, entry.prev_hash,
+            entry.rows,
         )
         if digest != entry.hash:
             breaks.append(ChainBreak(entry.seq, f"entry #{entry.seq} ({entry.event}) does not "
@@ -213,7 +233,64 @@ def verify(session: Session) -> ChainReport:
                 "end or added behind the service's back",
             ))
     breaks.extend(_unaudited_documents(session, events))
-    return ChainReport(count, head_hash, tuple(breaks))
+    checked, problems = seals.check_rows(session, latest, lambda seq, table, key: _sealed_with(
+        session, seq, table, key))
+    breaks.extend(_row_breaks(session, problems))
+    return ChainReport(count, head_hash, tuple(breaks), checked)
+
+
+def _sealed_with(session: Session, seq: int, table: str, key: str) -> Mapping[str, str]:
+    """The column fingerprints entry #seq sealed a row with."""
+    rows = session.scalar(select(AuditEntry.rows).where(AuditEntry.seq == seq))
+    for seal in seals.read_seals(rows):
+        if (seal.table, seal.key) == (table, key):
+            return seal.fingerprints
+    return {}
+
+
+_CHANGES = {
+    "edited": "was edited",
+    "inserted": "has no seal in the audit trail: inserted behind the service's back",
+    "deleted": "was deleted",
+}
+
+
+def _row_breaks(session: Session, problems: list[seals.RowProblem]) -> list[ChainBreak]:
+    """One line per row that does not match, naming its document by the number its `created`
+    entry recorded (the number in the table may be the forgery)."""
+    found = []
+    for problem in problems:
+        what = f"{problem.table} row {problem.key}"
+        if problem.document_id is not None:
+            what += f" of document {_document_name(session, problem.document_id)}"
+        text = f"{what} {_CHANGES[problem.change]}"
+        if problem.change == "edited":
+            columns = ", ".join(problem.columns) or "a column"
+            text += f": {columns} changed since entry #{problem.seq} sealed it"
+        elif problem.change == "deleted":
+            text += f" (entry #{problem.seq} sealed it)"
+        elif problem.seq is not None:
+            text += f" (entry #{problem.seq} recorded its deletion)"
+        found.append(ChainBreak(problem.seq, text))
+    return found
+
+
+def _document_name(session: Session, document_id: str) -> str:
+    try:
+        key = uuid.UUID(document_id)
+    except ValueError:
+        return document_id
+    created = session.scalar(
+        select(AuditEntry.payload)
+        .where(AuditEntry.document_id == key, AuditEntry.event == "created")
+        .order_by(AuditEntry.seq).limit(1)
+    )
+    number = json.loads(created).get("registration_number") if created else None
+    if number is None:
+        number = session.scalar(
+            select(Document.registration_number).where(Document.id == key)
+        )
+    return f"{number} ({document_id})" if number else f"({document_id}, not in the registry)"
 
 
 def _unaudited_documents(

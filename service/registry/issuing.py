@@ -63,7 +63,7 @@ from service.core.faults import NO_FAULTS, Faults
 from service.forms.decisions import ALMATY, Clock, Decision, parse_decision
 from service.forms.rendering import DocumentInfo, Renderer
 from service.forms.vocabulary import Form, Language
-from service.registry import audit
+from service.registry import audit, seals
 from service.registry.models import (
     Document,
     DocumentStatus,
@@ -325,7 +325,7 @@ _ISSUE_PENDING = (
         pdf_sha256=bindparam("new_pdf_sha256"),
         issued_at=bindparam("new_issued_at", type_=_DOCUMENTS.c.issued_at.type),
     )
-    .returning(*_VIEW_COLUMNS)
+    .returning(*_DOCUMENTS.c)  # the whole row: its new seal (see service.registry.seals)
 )
 # the counter row's lock is held until the commit (UPDATE … RETURNING)
 _BUMP_COUNTER = (
@@ -507,6 +507,7 @@ class Registry:
             }
             updated = session.execute(_ISSUE_PENDING, parameters).one_or_none()
             if updated is not None:  # it was pending: these are its bytes
+                seals.seal_values(session, _DOCUMENTS, updated._mapping)
                 view = self._view(updated)
                 issued = self._finish(session, view, claim, created)
                 audit.append_entry(

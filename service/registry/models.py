@@ -111,6 +111,8 @@ class AuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(SHA256_HEX))
     hash: Mapped[str] = mapped_column(String(SHA256_HEX))
+    # the seals of the registry rows this entry's transaction wrote (see service.registry.seals)
+    rows: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditHead(Base):

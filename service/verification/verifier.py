@@ -16,11 +16,10 @@ issued. Both are entries of the audit trail.
 Signatures belong to the signatures capability. The lookup reads only whether a document
 needs signatures and when it became signed (its `signing_states` row); who signed, and
 whether each signature verifies, a `SignatureLedger` answers signer by signer. The app plugs
-in `service.signatures.intake.Ledger`, which reads them through the signatures service (its
-tables, object store, trust folder and revocation policy); `NoSignatureLedger` stands in
-where there is no such service. An uploaded .p7s (a member's own signature, or the combined
-file of a protocol with every member's) is checked here with the signing library, signer by
-signer. """
+in `service.signatures.Ledger`, which reads them through the signatures service (its tables,
+object store, trust folder and revocation policy); `NoSignatureLedger` stands in where there
+is no such service. An uploaded .p7s (a member's own signature, or the combined file of a
+protocol with every member's) is checked here with the signing library, signer by signer."""
 
 from __future__ import annotations
 
@@ -58,7 +57,7 @@ from service.forms.decisions import (
 )
 from service.forms.decisions import Protocol as ProtocolDecision
 from service.forms.vocabulary import Form
-from service.registry import audit
+from service.registry import audit, seals
 from service.registry.issuing import (
     DocumentNotFound,
     IssueRequest,
@@ -287,8 +286,9 @@ class PublicFactsListener:
 
     def created(self, session: Session, document: Document, request: IssueRequest) -> None:
         # a plain INSERT, now (the registry has flushed the document row it refers to)
-        facts = facts_of(request.decision)
-        session.execute(_ADD_FACTS, {"document_id": document.id, **_fact_values(facts)})
+        values = {"document_id": document.id, **_fact_values(facts_of(request.decision))}
+        session.execute(_ADD_FACTS, values)
+        seals.seal_values(session, _FACTS, values)
 
 
 class SupersessionListener:

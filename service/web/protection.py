@@ -4,8 +4,9 @@ The public routes (verify pages and API, upload, published lists) answer anyone,
 client (by remote address; run behind a proxy that sets it, e.g. with ProxyFix) gets one
 budget for all of them (QUJAT_VERIFY_RATE_LIMIT, "60 per minute" by default). An upload
 costs ten requests, a surname guess five: those are the expensive and the guessable ones.
-Counters live in Redis when QUJAT_RATE_LIMIT_STORAGE=redis://…, else in each process's
-memory (then every gunicorn worker counts on its own).
+Counters live in a SQLite file of the data folder that every worker of the machine shares
+(service.web.shared_counters), so the budget is the stated one whatever the number of workers;
+QUJAT_RATE_LIMIT_STORAGE=redis://… shares it between machines.
 
 Every public response is `no-store` (a verification answer is about now, and may carry a full
 name) with a CSP that allows nothing but the service's own stylesheet.
@@ -23,6 +24,7 @@ from flask_limiter.util import get_remote_address
 from service.core.config import Settings
 from service.core.errors import Problem, problem_response
 from service.core.messages import message
+from service.web.shared_counters import shared_storage_uri
 
 PUBLIC_PREFIXES = ("/verify", "/published/", "/api/v1/verify/")
 STATIC_PREFIX = "/static/"
@@ -58,7 +60,7 @@ def protect_public(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=settings.rate_limit_storage,
+        storage_uri=settings.rate_limit_storage or shared_storage_uri(settings.data_dir),
         application_limits=[settings.verify_rate_limit],
         application_limits_exempt_when=lambda: not is_public(request.path),
         application_limits_cost=_cost,

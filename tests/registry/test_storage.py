@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.registry.issuing import storage
+from service.registry import storage
 from service.registry.storage import (
     FilesystemStore,
     ObjectNotFound,
