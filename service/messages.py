@@ -338,9 +338,12 @@ _MESSAGES.update({
         "cannot be checked. Issue protocols through POST /api/v1/commissions/{{id}}/protocols.",
     },
     "signing_unavailable": {
-        "kk": "Қолтаңбаларды тексеру бапталмаған (сенім білдірілген сертификаттар қалтасы жоқ).",
-        "ru": "Проверка подписей не настроена (нет папки доверенных сертификатов).",
-        "en": "Signature verification is not configured (no folder of trusted certificates).",
+        "kk": "Қолтаңбаларды тексеру бапталмаған: QUJAT_TRUST_DIR сенім білдірілген CA "
+              "сертификаттары мен CRL тізімдері бар оқылатын қалтаны көрсетуі керек.",
+        "ru": "Проверка подписей не настроена: QUJAT_TRUST_DIR должен указывать на читаемую "
+              "папку с доверенными сертификатами УЦ и списками отзыва (CRL).",
+        "en": "Signature verification is not configured: QUJAT_TRUST_DIR must name a readable "
+              "folder of trusted CA certificates and CRLs.",
     },
 })
 
