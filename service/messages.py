@@ -223,6 +223,16 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Слишком много запросов: повторите через {seconds} с.",
         "en": "Too many requests: retry in {seconds} seconds.",
     },
+    "not_found": {
+        "kk": "Бұл мекенжайда ештеңе жоқ.",
+        "ru": "По этому адресу ничего нет.",
+        "en": "Nothing is at this address.",
+    },
+    "method_not_allowed": {
+        "kk": "Бұл мекенжай {method} әдісін қабылдамайды; рұқсат етілгені: {allowed}.",
+        "ru": "Этот адрес не принимает метод {method}; допустимы: {allowed}.",
+        "en": "This address does not take {method}; allowed: {allowed}.",
+    },
     "upload_missing": {
         "kk": "Тексеру үшін PDF файлын «pdf» өрісінде жіберіңіз.",
         "ru": "Отправьте PDF-файл для проверки в поле «pdf».",
