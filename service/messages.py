@@ -223,6 +223,11 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Слишком много запросов: повторите через {seconds} с.",
         "en": "Too many requests: retry in {seconds} seconds.",
     },
+    "upload_unknown_field": {
+        "kk": "«{field}» өрісі белгісіз: PDF файлы «pdf» өрісінде, қолтаңба «p7s» өрісінде.",
+        "ru": "Неизвестное поле «{field}»: PDF-файл передаётся в поле «pdf», подпись — в «p7s».",
+        "en": "Unknown field '{field}': send the PDF as 'pdf' and the signature as 'p7s'.",
+    },
     "not_found": {
         "kk": "Бұл мекенжайда ештеңе жоқ.",
         "ru": "По этому адресу ничего нет.",

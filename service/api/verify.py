@@ -189,7 +189,7 @@ def upload() -> Response:
     try:
         content, signature = read_upload()
     except UploadRefused as refused:
-        slug = "too-large" if refused.status == 413 else "upload-missing"
-        code = "too_large" if refused.status == 413 else "upload_missing"
-        raise single(refused.status, slug, code, "/pdf", **refused.params) from None
+        slug = refused.key.replace("_", "-")
+        raise single(refused.status, slug, refused.key, f"/{refused.at}",
+                     **refused.params) from None
     return _json(upload_json(check_upload(content, signature)))

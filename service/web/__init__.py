@@ -275,20 +275,30 @@ def verify(number: str) -> Response:
 
 
 class UploadRefused(Exception):
-    def __init__(self, status: int, key: str, **params: object) -> None:
+    """`key` names both the page's text and the API's message; `at` the form field."""
+
+    def __init__(self, status: int, key: str, *, at: str = "pdf", **params: object) -> None:
         self.status = status
         self.key = key
+        self.at = at
         self.params = params
         super().__init__(key)
 
 
+UPLOAD_FIELDS = ("pdf", "p7s")
+
+
 def read_upload() -> tuple[bytes, bytes | None]:
-    """The uploaded PDF and optional .p7s, within QUJAT_UPLOAD_MAX_BYTES (else 413)."""
+    """The uploaded PDF and optional .p7s, within QUJAT_UPLOAD_MAX_BYTES (else 413). Any other
+    form field is refused (400), so a file sent under a wrong name is not silently left out."""
     limit = settings().upload_max_bytes
     if request.content_length is not None and request.content_length > limit:
         raise UploadRefused(413, "too_large", limit=limit)
     request.max_content_length = limit
     try:
+        unknown = [name for name in (*request.files, *request.form) if name not in UPLOAD_FIELDS]
+        if unknown:
+            raise UploadRefused(400, "upload_unknown_field", at=unknown[0], field=unknown[0])
         pdf = request.files.get("pdf")
         p7s = request.files.get("p7s")
         content = pdf.read(limit + 1) if pdf is not None else b""

@@ -114,6 +114,10 @@ TEXTS: dict[str, dict[Language, str]] = {
         "ru": "Файл слишком большой (не более {limit} байт).",
     },
     "upload_missing": {"kk": "PDF файлын таңдаңыз.", "ru": "Выберите PDF-файл."},
+    "upload_unknown_field": {
+        "kk": "«{field}» өрісі белгісіз: PDF файлы «pdf» өрісінде, қолтаңба «p7s» өрісінде.",
+        "ru": "Неизвестное поле «{field}»: PDF-файл передаётся в поле «pdf», подпись — в «p7s».",
+    },
     "unknown_organisation": {"kk": "Мұндай ұйым жоқ.", "ru": "Такой организации нет."},
     "error": {"kk": "Қате", "ru": "Ошибка"},
     # an uploaded .p7s, with any number of signers
