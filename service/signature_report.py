@@ -21,7 +21,7 @@ from service.dates import legal_datetime
 from service.decisions import ALMATY
 from service.rendering import TemplateFetcher
 from service.signatures import Quorum, SignatureReportView, SignerResult
-from service.vocabulary import Form, Language, signer_role_label
+from service.vocabulary import FORM_NAMES, Form, Language, signer_role_label
 from signing.errors import FailureCode
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -182,7 +182,7 @@ class ReportRenderer:
             "language": language,
             "t": _TEXTS[language],
             "number": report.document.registration_number,
-            "form": Form(report.document.form).value,
+            "form": FORM_NAMES[Form(report.document.form)][language],
             "sha256": report.document.pdf_sha256 or "",
             "status": statuses[report.status],
             "signed_at": when(report.signed_at),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from service.vocabulary import Form, Language
+from service.vocabulary import FORM_NAMES, Language
+
+__all__ = ["FORM_NAMES", "TEXTS", "text"]
 
 TEXTS: dict[str, dict[Language, str]] = {
     "lang_switch": {"kk": "Русский", "ru": "Қазақша"},
@@ -144,33 +146,6 @@ TEXTS: dict[str, dict[Language, str]] = {
     "uploaded_signature.signed_at": {"kk": "қол қойылған уақыты", "ru": "время подписания"},
 }
 
-FORM_NAMES: dict[Form, dict[Language, str]] = {
-    Form.CERTIFICATE: {
-        "kk": "Біліктілік санатын беру (растау) туралы куәлік",
-        "ru": "Удостоверение о присвоении (подтверждении) квалификационной категории",
-    },
-    Form.PROTOCOL: {
-        "kk": "Аттестаттау комиссиясы отырысының хаттамасы",
-        "ru": "Протокол заседания аттестационной комиссии",
-    },
-    Form.EXTRACT: {"kk": "Хаттамадан үзінді", "ru": "Выписка из протокола"},
-    Form.ACCEPTANCE: {
-        "kk": "Өтініштің қабылданғаны туралы хабарлама",
-        "ru": "Уведомление о приёме заявления",
-    },
-    Form.REFUSAL: {
-        "kk": "Өтінішті қабылдаудан бас тарту туралы хабарлама",
-        "ru": "Уведомление об отказе в приёме заявления",
-    },
-    Form.HEADS_PROTOCOL: {
-        "kk": "Басшыларды аттестаттау комиссиясы отырысының хаттамасы",
-        "ru": "Протокол заседания аттестационной комиссии (руководители)",
-    },
-    Form.HEADS_EXTRACT: {
-        "kk": "Хаттамадан үзінді (басшылар)",
-        "ru": "Выписка из протокола (руководители)",
-    },
-}
 
 
 def text(key: str, language: Language, **params: object) -> str:
