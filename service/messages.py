@@ -228,6 +228,22 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Неизвестное поле «{field}»: PDF-файл передаётся в поле «pdf», подпись — в «p7s».",
         "en": "Unknown field '{field}': send the PDF as 'pdf' and the signature as 'p7s'.",
     },
+    # the command line's own words around the reasons above
+    "cli_invalid_decision": {
+        "kk": "Шешім қабылданбады (қателер саны: {count}):",
+        "ru": "Решение не принято (ошибок: {count}):",
+        "en": "invalid decision ({count} problem(s)):",
+    },
+    "cli_refused": {
+        "kk": "сервер сұрауды қабылдамады",
+        "ru": "сервер отклонил запрос",
+        "en": "the server refused the request",
+    },
+    "cli_error": {
+        "kk": "Қате",
+        "ru": "Ошибка",
+        "en": "Error",
+    },
     "not_found": {
         "kk": "Бұл мекенжайда ештеңе жоқ.",
         "ru": "По этому адресу ничего нет.",
