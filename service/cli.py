@@ -102,6 +102,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     from service import create_app, shared_renderer
     from service.db import Database, DatabaseNotReady, ensure_schema
+    from service.http_server import say_when_listening
 
     settings = _settings()
     database = Database(settings.database_url)
@@ -127,11 +128,13 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("post_fork", post_fork)
+            # problem+json for gunicorn's own refusals, Connection: close after errors
+            self.cfg.set("worker_class", "service.http_server.ProblemWorker")
+            self.cfg.set("when_ready", say_when_listening(f"http://{host}:{port}", workers))
 
         def load(self) -> Any:
             return app
 
-    click.echo(f"qujat listening on http://{host}:{port} ({workers} workers)")
     _Server().run()
 
 

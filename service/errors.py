@@ -29,9 +29,11 @@ _TITLES: dict[int, str] = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal error",
 }
 # problem types whose title says more than their status's name

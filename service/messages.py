@@ -244,6 +244,27 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Ошибка",
         "en": "Error",
     },
+    # refused by the HTTP server before the application saw the request
+    "uri_too_long": {
+        "kk": "Сұрау жолы (мекенжай) тым ұзын.",
+        "ru": "Строка запроса (адрес) слишком длинная.",
+        "en": "The request line (the address) is too long.",
+    },
+    "headers_too_large": {
+        "kk": "Сұрау тақырыптары тым көп немесе тым ұзын.",
+        "ru": "Слишком много заголовков запроса или они слишком длинные.",
+        "en": "The request has too many header fields, or one that is too long.",
+    },
+    "bad_request": {
+        "kk": "Сұрау HTTP ережелеріне сәйкес келмейді.",
+        "ru": "Запрос не соответствует правилам HTTP.",
+        "en": "The request does not follow HTTP's rules.",
+    },
+    "request_refused": {
+        "kk": "Сервер сұрауды қабылдамады (HTTP {status}).",
+        "ru": "Сервер отклонил запрос (HTTP {status}).",
+        "en": "The server refused the request (HTTP {status}).",
+    },
     "not_found": {
         "kk": "Бұл мекенжайда ештеңе жоқ.",
         "ru": "По этому адресу ничего нет.",
