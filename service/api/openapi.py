@@ -234,7 +234,9 @@ _REVOCATION = {
     "required": ["revoked_at", "reason", "act"],
     "properties": {
         "revoked_at": _INSTANT,
-        "reason": {"type": "string"},
+        "reason": {"type": ["string", "null"],
+                   "description": "null in public verification answers: the reason is the "
+                   "holder's, shown only with the QR token, the PDF or the typed surname"},
         "act": {"type": "object", "required": ["number", "date"], "properties": {
             "number": {"type": "string"}, "date": {"type": "string", "format": "date"}}},
     },

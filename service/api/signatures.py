@@ -46,6 +46,14 @@ from signing import FailureCode
 
 bp = Blueprint("signatures", __name__)
 
+
+def _signing_unavailable(error: SigningUnavailable) -> Problem:
+    """503 naming the setting, and in `detail` what is wrong with it now (not set, missing,
+    unreadable, no root CA)."""
+    problem = single(503, "signing-unavailable", "signing_unavailable")
+    problem.detail = f"{problem.detail} Now: {error}."
+    return problem
+
 _SLUGS = {
     "already_signed": "already-signed",
     "not_a_signer": "not-a-signer",
@@ -229,8 +237,7 @@ def register_errors(app: Flask) -> None:
     """This service's refusals as problems, for single requests and batch items alike."""
     register_problem(app, CommissionNotFound,
                      lambda _: single(404, "not-found", "commission_unknown"))
-    register_problem(app, SigningUnavailable,
-                     lambda _: single(503, "signing-unavailable", "signing_unavailable"))
+    register_problem(app, SigningUnavailable, _signing_unavailable)
     register_problem(app, SignatureRefused, lambda error: single(
         error.status, _SLUGS.get(error.code, error.code.replace("_", "-")), error.code,
         error.pointer, **error.params))

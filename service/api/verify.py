@@ -6,8 +6,9 @@ POST /api/v1/verify/upload  multipart `pdf` [+ `p7s`] → {matches, sha256, docu
      413 over QUJAT_UPLOAD_MAX_BYTES, 400 without a PDF. A `p7s` may hold one signer or
      several (the combined .p7s of a protocol): `uploaded_signature` lists each in `signers`
 
-Never an IIN; the holder's name masked unless `t` is the document's token or `surname`
-matches. Rate limited per client with the public pages (429 + Retry-After).
+Never an IIN; the holder's name, position, workplace, category, outcome and a revocation's
+reason only when `t` is the document's token or `surname` matches (service.verification.privacy).
+Rate limited per client with the public pages (429 + Retry-After).
 """
 
 from __future__ import annotations
@@ -113,9 +114,10 @@ def verification_json(found: Verification) -> dict[str, Any]:
     body["document"] = {
         "form": found.form.value,
         "issuing_body": {"code": found.organisation_code, "name": found.issuing_body},
+        # a person's document by its number alone: the holder is there, but not shown
         "holder": (
             {"name": found.holder_name, "full_name_shown": found.name_disclosed}
-            if found.holder_name else None
+            if found.holder_name or found.person_withheld else None
         ),
         "position": facts.position,
         "organisation": facts.workplace,
@@ -224,7 +226,7 @@ def upload() -> Response:
     try:
         content, signature = read_upload()
     except UploadRefused as refused:
-        slug = "too-large" if refused.status == 413 else "upload-missing"
-        code = "too_large" if refused.status == 413 else "upload_missing"
-        raise single(refused.status, slug, code, "/pdf", **refused.params) from None
+        slug = refused.key.replace("_", "-")
+        raise single(refused.status, slug, refused.key, f"/{refused.at}",
+                     **refused.params) from None
     return _json(upload_json(check_upload(content, signature)))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from service.cli.signatures import refusal_header
 from service.core.messages import MESSAGE_LANGUAGES
 
 if TYPE_CHECKING:
@@ -80,11 +81,14 @@ def _client_options(command: Any) -> Any:
                         show_default=True, help="Language of error reasons.")(command)
 
 
-def _refused(error: ApiError) -> None:
+def _refused(error: ApiError, language: str) -> None:
     body: dict[str, Any] = (
         error.body if isinstance(error.body, dict) else {"detail": str(error.body)}
     )
-    click.echo(f"refused (HTTP {error.status}): {body.get('detail', '')}", err=True)
+    if language == "en":
+        click.echo(f"refused (HTTP {error.status}): {body.get('detail', '')}", err=True)
+    else:
+        click.echo(refusal_header(error.status, body, language), err=True)
     for problem in body.get("errors", []):
         click.echo(f"  {problem['pointer'] or '/'}: {problem['reason']} [{problem['code']}]",
                    err=True)
@@ -143,7 +147,7 @@ def batch_submit(file: Path, url: str, token: str, messages: str, poll: float,
     try:
         submitted = client.call("POST", "/api/v1/batches", body, media)
     except ApiError as error:
-        _refused(error)
+        _refused(error, messages)
     batch_id = submitted["id"]
     click.echo(f"batch {batch_id}: {submitted['total']} item(s), {submitted['queued']} queued, "
                f"{submitted['failed']} invalid", err=True)
@@ -191,7 +195,7 @@ def batch_status(batch_id: str, url: str, token: str, messages: str) -> None:
     try:
         status = client.call("GET", f"/api/v1/batches/{batch_id}?items=failed")
     except ApiError as error:
-        _refused(error)
+        _refused(error, messages)
     _summary(status, status["items"])
 
 

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 
 def fail_invalid(error: InvalidDecision, language: str) -> None:
-    click.echo(f"invalid decision ({len(error.violations)} problem(s)):", err=True)
+    header = message("cli_invalid_decision", language,  # type: ignore[arg-type]
+                     {"count": len(error.violations)})
+    click.echo(header, err=True)
     for v in error.violations:
         text = message(v.code, language, dict(v.params))  # type: ignore[arg-type]
         click.echo(f"  {v.pointer or '/'}: {text} [{v.code}]", err=True)

@@ -133,9 +133,11 @@ def deadlines_group(ctx: click.Context, status: str | None, org_code: str | None
 @deadlines_group.command("met")
 @click.argument("document_id", type=click.UUID)
 def deadlines_met(document_id: uuid.UUID) -> None:
-    """Record that DOCUMENT_ID's obligation was done now (e.g. the list was published)."""
-    from service.deadlines.rules import mark_met
-    from service.forms.decisions import system_clock
+    """Record that DOCUMENT_ID's obligation was done now (e.g. the list was published); says
+    whether that was in time ("met") or after the due time ("met late")."""
+    from service.deadlines.models import Deadline
+    from service.deadlines.rules import DeadlineStatus, mark_met, status_of
+    from service.forms.decisions import ALMATY, system_clock
     from service.registry import audit
     from service.registry.models import Document
 
@@ -148,9 +150,16 @@ def deadlines_met(document_id: uuid.UUID) -> None:
                 raise click.ClickException(f"{document_id} has no open deadline")
             audit.append(session, "deadline_met", document, {"at": audit.timestamp(now)},
                          system_clock)
+            deadline = session.get(Deadline, document_id)
+            assert deadline is not None
+            due_at = deadline.due_at
+            judged = status_of(due_at, now, now)
+            number = document.registration_number
     finally:
         database.dispose()
-    click.echo(f"deadline of {document_id} met")
+    state = "met late" if judged == DeadlineStatus.LATE else "met"
+    due = due_at.astimezone(ALMATY).replace(tzinfo=None).isoformat(timespec="minutes")
+    click.echo(f"{number}: deadline {state} (due {due}, Asia/Almaty)")
 
 
 # --------------------------------------------------------------------------- mail

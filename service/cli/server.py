@@ -33,6 +33,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from service import create_app, shared_renderer
+    from service.cli.http_server import say_when_listening
     from service.core.db import Database, DatabaseNotReady, ensure_schema
 
     settings = load_settings()
@@ -59,9 +60,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("post_fork", post_fork)
+            # problem+json for gunicorn's own refusals, Connection: close after errors
+            self.cfg.set("worker_class", "service.cli.http_server.ProblemWorker")
+            self.cfg.set("when_ready", say_when_listening(f"http://{host}:{port}", workers))
 
         def load(self) -> Any:
             return app
 
-    click.echo(f"qujat listening on http://{host}:{port} ({workers} workers)")
     _Server().run()

@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from service.core.messages import message
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 60
@@ -81,15 +83,30 @@ def pki_init(directory: Path, commission_file: Path) -> None:
     click.echo(f"trust the folder: export QUJAT_TRUST_DIR={directory.resolve()}")
 
 
+def refusal_header(status: int, body: Any, language: str) -> str:
+    """The first line of a refused call: the server's English `detail` for --messages en,
+    else "the server refused the request" in that language (the reasons that follow are the
+    server's own, already in it)."""
+    if language in ("kk", "ru"):
+        return f"HTTP {status}: {message('cli_refused', language)}"  # type: ignore[arg-type]
+    return f"HTTP {status}: {body.get('detail', '') if isinstance(body, dict) else body}"
+
+
 class ApiError(click.ClickException):
-    def __init__(self, status: int, body: Any) -> None:
+    def __init__(self, status: int, body: Any, language: str = "en") -> None:
         self.status = status
         self.body = body
-        lines = [f"HTTP {status}: {body.get('detail', '') if isinstance(body, dict) else body}"]
+        self.language = language
+        lines = [refusal_header(status, body, language)]
         if isinstance(body, dict):
             lines += [f"  {e.get('pointer') or '/'}: {e.get('reason')} [{e.get('code')}]"
                       for e in body.get("errors", [])]
         super().__init__("\n".join(lines))
+
+    def show(self, file: Any = None) -> None:
+        """As click shows an error, with "Error" in the chosen language."""
+        error = message("cli_error", self.language)  # type: ignore[arg-type]
+        click.echo(f"{error}: {self.format_message()}", file=file, err=True)
 
 
 def api_call(
@@ -113,7 +130,7 @@ def api_call(
             parsed: Any = json.loads(raw)
         except ValueError:
             parsed = raw.decode("utf-8", errors="replace")[:500]
-        raise ApiError(error.code, parsed) from None
+        raise ApiError(error.code, parsed, language) from None
     except urllib.error.URLError as error:
         raise click.ClickException(f"cannot reach {url}: {error.reason}") from None
 

@@ -32,9 +32,11 @@ _TITLES: dict[int, str] = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    414: "URI too long",
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal error",
 }
 # problem types whose title says more than their status's name
@@ -160,10 +162,18 @@ def register(app: Flask) -> None:
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             return problem_response(single(413, "too-large", "too_large", "", limit=limit))
-        response = problem_response(Problem(status, "http-" + str(status), error.description or ""))
-        allowed = getattr(error, "valid_methods", None)
+        allowed = sorted(getattr(error, "valid_methods", None) or ())
+        if status == 404:
+            # no route, or a path part its converter refused (a malformed document id)
+            problem = single(404, "not-found", "not_found", "")
+        elif status == 405:
+            problem = single(405, "method-not-allowed", "method_not_allowed", "",
+                             method=request.method, allowed=", ".join(allowed))
+        else:
+            problem = Problem(status, "http-" + str(status), error.description or "")
+        response = problem_response(problem)
         if status == 405 and allowed:
-            response.headers["Allow"] = ", ".join(sorted(allowed))
+            response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.errorhandler(Exception)

@@ -284,6 +284,58 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "Слишком много запросов: повторите через {seconds} с.",
         "en": "Too many requests: retry in {seconds} seconds.",
     },
+    "upload_unknown_field": {
+        "kk": "«{field}» өрісі белгісіз: PDF файлы «pdf» өрісінде, қолтаңба «p7s» өрісінде.",
+        "ru": "Неизвестное поле «{field}»: PDF-файл передаётся в поле «pdf», подпись — в «p7s».",
+        "en": "Unknown field '{field}': send the PDF as 'pdf' and the signature as 'p7s'.",
+    },
+    # the command line's own words around the reasons above
+    "cli_invalid_decision": {
+        "kk": "Шешім қабылданбады (қателер саны: {count}):",
+        "ru": "Решение не принято (ошибок: {count}):",
+        "en": "invalid decision ({count} problem(s)):",
+    },
+    "cli_refused": {
+        "kk": "сервер сұрауды қабылдамады",
+        "ru": "сервер отклонил запрос",
+        "en": "the server refused the request",
+    },
+    "cli_error": {
+        "kk": "Қате",
+        "ru": "Ошибка",
+        "en": "Error",
+    },
+    # refused by the HTTP server before the application saw the request
+    "uri_too_long": {
+        "kk": "Сұрау жолы (мекенжай) тым ұзын.",
+        "ru": "Строка запроса (адрес) слишком длинная.",
+        "en": "The request line (the address) is too long.",
+    },
+    "headers_too_large": {
+        "kk": "Сұрау тақырыптары тым көп немесе тым ұзын.",
+        "ru": "Слишком много заголовков запроса или они слишком длинные.",
+        "en": "The request has too many header fields, or one that is too long.",
+    },
+    "bad_request": {
+        "kk": "Сұрау HTTP ережелеріне сәйкес келмейді.",
+        "ru": "Запрос не соответствует правилам HTTP.",
+        "en": "The request does not follow HTTP's rules.",
+    },
+    "request_refused": {
+        "kk": "Сервер сұрауды қабылдамады (HTTP {status}).",
+        "ru": "Сервер отклонил запрос (HTTP {status}).",
+        "en": "The server refused the request (HTTP {status}).",
+    },
+    "not_found": {
+        "kk": "Бұл мекенжайда ештеңе жоқ.",
+        "ru": "По этому адресу ничего нет.",
+        "en": "Nothing is at this address.",
+    },
+    "method_not_allowed": {
+        "kk": "Бұл мекенжай {method} әдісін қабылдамайды; рұқсат етілгені: {allowed}.",
+        "ru": "Этот адрес не принимает метод {method}; допустимы: {allowed}.",
+        "en": "This address does not take {method}; allowed: {allowed}.",
+    },
     "upload_missing": {
         "kk": "Тексеру үшін PDF файлын «pdf» өрісінде жіберіңіз.",
         "ru": "Отправьте PDF-файл для проверки в поле «pdf».",
@@ -399,9 +451,12 @@ _MESSAGES.update({
         "cannot be checked. Issue protocols through POST /api/v1/commissions/{{id}}/protocols.",
     },
     "signing_unavailable": {
-        "kk": "Қолтаңбаларды тексеру бапталмаған (сенім білдірілген сертификаттар қалтасы жоқ).",
-        "ru": "Проверка подписей не настроена (нет папки доверенных сертификатов).",
-        "en": "Signature verification is not configured (no folder of trusted certificates).",
+        "kk": "Қолтаңбаларды тексеру бапталмаған: QUJAT_TRUST_DIR сенім білдірілген CA "
+              "сертификаттары мен CRL тізімдері бар оқылатын қалтаны көрсетуі керек.",
+        "ru": "Проверка подписей не настроена: QUJAT_TRUST_DIR должен указывать на читаемую "
+              "папку с доверенными сертификатами УЦ и списками отзыва (CRL).",
+        "en": "Signature verification is not configured: QUJAT_TRUST_DIR must name a readable "
+              "folder of trusted CA certificates and CRLs.",
     },
 })
 

@@ -191,6 +191,36 @@ _SIGNER_ROLES: dict[str, dict[Language, str]] = {
 }
 
 
+# the name of each form as a reader knows it (verify pages, signature reports)
+FORM_NAMES: dict[Form, dict[Language, str]] = {
+    Form.CERTIFICATE: {
+        "kk": "Біліктілік санатын беру (растау) туралы куәлік",
+        "ru": "Удостоверение о присвоении (подтверждении) квалификационной категории",
+    },
+    Form.PROTOCOL: {
+        "kk": "Аттестаттау комиссиясы отырысының хаттамасы",
+        "ru": "Протокол заседания аттестационной комиссии",
+    },
+    Form.EXTRACT: {"kk": "Хаттамадан үзінді", "ru": "Выписка из протокола"},
+    Form.ACCEPTANCE: {
+        "kk": "Өтініштің қабылданғаны туралы хабарлама",
+        "ru": "Уведомление о приёме заявления",
+    },
+    Form.REFUSAL: {
+        "kk": "Өтінішті қабылдаудан бас тарту туралы хабарлама",
+        "ru": "Уведомление об отказе в приёме заявления",
+    },
+    Form.HEADS_PROTOCOL: {
+        "kk": "Басшыларды аттестаттау комиссиясы отырысының хаттамасы",
+        "ru": "Протокол заседания аттестационной комиссии (руководители)",
+    },
+    Form.HEADS_EXTRACT: {
+        "kk": "Хаттамадан үзінді (басшылар)",
+        "ru": "Выписка из протокола (руководители)",
+    },
+}
+
+
 def signer_role_label(role: str, language: Language) -> str:
     """A signer's role as people say it ("комиссия хатшысы"); an unknown code as it is."""
     return _SIGNER_ROLES.get(role, {}).get(language, role)

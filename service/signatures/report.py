@@ -20,7 +20,7 @@ from weasyprint.urls import path2url
 from service.forms.dates import legal_datetime
 from service.forms.decisions import ALMATY
 from service.forms.rendering import TemplateFetcher
-from service.forms.vocabulary import Form, Language, signer_role_label
+from service.forms.vocabulary import FORM_NAMES, Form, Language, signer_role_label
 from service.signatures.intake import Quorum, SignatureReportView, SignerResult
 from signing.errors import FailureCode
 
@@ -182,7 +182,7 @@ class ReportRenderer:
             "language": language,
             "t": _TEXTS[language],
             "number": report.document.registration_number,
-            "form": Form(report.document.form).value,
+            "form": FORM_NAMES[Form(report.document.form)][language],
             "sha256": report.document.pdf_sha256 or "",
             "status": statuses[report.status],
             "signed_at": when(report.signed_at),

@@ -1,11 +1,13 @@
 """Public verification: what a registration number, a QR code or an uploaded PDF proves.
 
 A lookup answers with a `Verification`, never a boolean: one `Status` (valid, revoked,
-superseded, expired, not issued, mistyped), the public facts of the document and the holder's
-name, masked unless the visitor proves they hold the document (its verification token, printed
-in the QR code) or knows the holder's surname. The IIN is never read here: the public facts of
-a document are copied from its decision when it is created (`PublicFactsListener`) into
-`document_facts`, which has no column for it, and the lookup is one indexed query.
+superseded, expired, not issued, mistyped), the public facts of the document, and the holder's
+own facts (name, position, workplace, category, outcome, a revocation's reason) only when the
+visitor proves they hold the document (its verification token, printed in the QR code, or its
+exact bytes) or knows the holder's surname: `service.verification.privacy` says why.
+The IIN is never read here: the public facts of a document are copied from its decision when
+it is created (`PublicFactsListener`) into `document_facts`, which has no column for it, and
+the lookup is one indexed query; their free text is shown through `privacy.public_text`.
 
 Revocation (`Revocations.revoke`) is final: there is no un-revoke, a second one is refused, and
 reinstating a decision takes a new document. Supersession is declared by the new document
@@ -70,7 +72,7 @@ from service.registry.models import Document, DocumentStatus, Organisation
 from service.registry.tokens import Caller
 from service.signatures.models import SigningState
 from service.verification.models import DocumentFacts, Revocation, Supersession
-from service.verification.privacy import masked_name, surname_matches
+from service.verification.privacy import public_text, surname_matches
 
 if TYPE_CHECKING:
     from signing import RevocationPolicy, TrustAnchors
@@ -115,10 +117,24 @@ class Facts:
 FACT_FIELDS = tuple(Facts.__dataclass_fields__)
 
 
+# the facts about the holder rather than the document: withheld until disclosed
+PERSON_FIELDS = ("surname", "given_name", "patronymic", "position", "workplace", "category",
+                 "outcome", "grant")
+
+
+def _publishable(facts: Facts) -> Facts:
+    """`facts` with every IIN-like number blanked from their free text."""
+    changes: dict[str, Any] = {
+        name: public_text(value) for name in FACT_FIELDS
+        if isinstance(value := getattr(facts, name), str)
+    }
+    return dataclasses.replace(facts, **changes)
+
+
 @dataclass(frozen=True, slots=True)
 class RevocationInfo:
     revoked_at: dt.datetime
-    reason: str
+    reason: str | None  # None on a public answer that withholds the holder's facts
     act_number: str
     act_date: dt.date
 
@@ -179,9 +195,10 @@ class Verification:
     issuing_body: str | None = None
     organisation_code: str | None = None
     issued_at: dt.datetime | None = None
-    facts: Facts = Facts()
-    holder_name: str | None = None  # masked unless disclosed
+    facts: Facts = Facts()  # without the PERSON_FIELDS while `person_withheld`
+    holder_name: str | None = None  # the full name once disclosed
     name_disclosed: bool = False
+    person_withheld: bool = False  # a person's document whose holder is not disclosed
     revocation: RevocationInfo | None = None
     superseded_by: str | None = None
     supersedes: str | None = None
@@ -403,6 +420,7 @@ class Disclosure:
 
     token: str | None = None
     surname: str | None = None
+    holds_document: bool = False  # uploaded its exact bytes: holds the QR code's token too
 
 
 class Verifier:
@@ -468,9 +486,7 @@ class Verifier:
         if signature is not None and signature_checker is not None:
             uploaded = signature_checker(signature, content)
         if number is not None:
-            # whoever holds the exact bytes holds the QR code's token too: no masking
-            found = self.verify(number, signatures=False)
-            found = _disclosed(found, found.facts.person)
+            found = self.verify(number, Disclosure(holds_document=True), signatures=False)
             assert found.document_id is not None
             reverified = self.ledger.reverify(found.document_id, content)
             return UploadCheck(sha256, True, found, None, reverified, uploaded)
@@ -482,7 +498,7 @@ class Verifier:
 
     def _facts(self, connection: Connection, row: Any) -> Facts:
         if row.has_facts is not None:
-            return Facts(**{name: getattr(row, name) for name in FACT_FIELDS})
+            return _publishable(Facts(**{name: getattr(row, name) for name in FACT_FIELDS}))
         # issued by a registry without PublicFactsListener: read the stored decision
         request_json = connection.scalar(
             select(_DOCUMENTS.c.request_json).where(_DOCUMENTS.c.id == row.id)
@@ -490,14 +506,15 @@ class Verifier:
         stored = json.loads(request_json or "{}")
         created_at = row.created_at
         decision = parse_decision(Form(row.form), stored["decision"], clock=lambda: created_at)
-        return facts_of(decision)
+        return _publishable(facts_of(decision))
 
     def _result(
         self, number: str, row: Any, facts: Facts, disclosure: Disclosure, signatures: bool
     ) -> Verification:
         revocation = None
         if row.revoked_at is not None:
-            revocation = RevocationInfo(row.revoked_at, row.reason, row.act_number, row.act_date)
+            revocation = RevocationInfo(row.revoked_at, public_text(row.reason),
+                                        public_text(row.act_number), row.act_date)
         superseded_by = row.newer_number if row.newer_status == DocumentStatus.ISSUED else None
         today = self.clock().astimezone(ALMATY).date()
         if revocation is not None:
@@ -510,7 +527,8 @@ class Verifier:
             status = Status.VALID
         person = facts.person
         disclosed = person is not None and (
-            (disclosure.token is not None and hmac.compare_digest(
+            disclosure.holds_document
+            or (disclosure.token is not None and hmac.compare_digest(
                 disclosure.token.encode("utf-8"), row.verify_token.encode("utf-8")))
             or (disclosure.surname is not None and surname_matches(person, disclosure.surname))
         )
@@ -524,7 +542,6 @@ class Verifier:
             organisation_code=row.code,
             issued_at=row.issued_at,
             facts=facts,
-            holder_name=masked_name(person) if person is not None else None,
             revocation=revocation,
             superseded_by=superseded_by,
             supersedes=row.older_number,
@@ -533,17 +550,20 @@ class Verifier:
             signatures=ledger,
             document_id=row.id,
         )
-        return _disclosed(result, person) if disclosed else result
+        if person is None:
+            return result
+        if disclosed:
+            return dataclasses.replace(result, holder_name=person.full_name, name_disclosed=True)
+        return _withheld(result)
 
 
-def _disclosed(found: Verification, person: Person | None) -> Verification:
-    if person is None:
-        return found
-    return _replace(found, holder_name=person.full_name, name_disclosed=True)
-
-
-def _replace(found: Verification, **changes: Any) -> Verification:
-    return dataclasses.replace(found, **changes)
+def _withheld(found: Verification) -> Verification:
+    """The answer anyone gets by the number alone: the document without its holder."""
+    revocation = found.revocation
+    if revocation is not None:
+        revocation = dataclasses.replace(revocation, reason=None)
+    facts = dataclasses.replace(found.facts, **dict.fromkeys(PERSON_FIELDS))
+    return dataclasses.replace(found, facts=facts, revocation=revocation, person_withheld=True)
 
 
 # --------------------------------------------------------------------------- uploads
@@ -716,14 +736,14 @@ def _revocation_info(row: Revocation) -> RevocationInfo:
 
 @dataclass(frozen=True, slots=True)
 class PublishedEntry:
-    """One line of a published list: no registration number (it would unmask every verify
-    page) and no IIN."""
+    """One line of a published list: who, where, which category, in the language of the
+    certificate. No registration number, no date and no order of issue (each would let the
+    list be joined to the verify pages, which are reachable by number), and no IIN."""
 
     name: str
     workplace: str | None
-    position: str | None
     category: str | None
-    decision_date: dt.date | None
+    language: str  # the certificate's: its row reads as the certificate does
 
 
 @dataclass(frozen=True, slots=True)
@@ -742,7 +762,7 @@ PUBLISHED_LIMIT = 50_000  # a region's five years of certificates fit with room 
 
 def published_list(database: Database, organisation_code: str, today: dt.date) -> PublishedList:
     """The attested teachers of an attesting body (p. 20): its issued certificates that stand
-    (not revoked, not superseded, not expired), newest decision first. Full names, as the act
+    (not revoked, not superseded, not expired), in alphabetical order. Full names, as the act
     publishes them; never the IIN."""
     with database.read() as session:
         organisation = session.scalars(
@@ -752,7 +772,7 @@ def published_list(database: Database, organisation_code: str, today: dt.date) -
             raise UnknownOrganisation(organisation_code)
         newer = aliased(Document)
         rows = session.execute(
-            select(DocumentFacts)
+            select(DocumentFacts, Document.language)
             .select_from(Document)
             .join(DocumentFacts, DocumentFacts.document_id == Document.id)
             .where(
@@ -767,18 +787,18 @@ def published_list(database: Database, organisation_code: str, today: dt.date) -
                 ),
                 (DocumentFacts.valid_until.is_(None)) | (DocumentFacts.valid_until >= today),
             )
-            .order_by(DocumentFacts.decision_date.desc(), DocumentFacts.surname,
-                      Document.registration_number)
+            .order_by(DocumentFacts.surname, DocumentFacts.given_name,
+                      DocumentFacts.patronymic, DocumentFacts.workplace,
+                      DocumentFacts.category)
             .limit(PUBLISHED_LIMIT)
-        ).scalars().all()
+        ).all()
         entries = [
             PublishedEntry(
-                " ".join(p for p in (f.surname, f.given_name, f.patronymic) if p),
-                f.workplace,
-                f.position,
+                public_text(" ".join(p for p in (f.surname, f.given_name, f.patronymic) if p)),
+                public_text(f.workplace) if f.workplace else None,
                 f.category,
-                f.decision_date,
+                language,
             )
-            for f in rows
+            for f, language in rows
         ]
         return PublishedList(organisation.code, organisation.name, entries)

@@ -55,6 +55,7 @@ from service.verification.verifier import (
     published_list,
 )
 from service.web import texts
+from service.web.spreadsheet import neutralised
 
 bp = Blueprint("public", __name__)
 
@@ -237,20 +238,30 @@ def verify(number: str) -> Response:
 
 
 class UploadRefused(Exception):
-    def __init__(self, status: int, key: str, **params: object) -> None:
+    """`key` names both the page's text and the API's message; `at` the form field."""
+
+    def __init__(self, status: int, key: str, *, at: str = "pdf", **params: object) -> None:
         self.status = status
         self.key = key
+        self.at = at
         self.params = params
         super().__init__(key)
 
 
+UPLOAD_FIELDS = ("pdf", "p7s")
+
+
 def read_upload() -> tuple[bytes, bytes | None]:
-    """The uploaded PDF and optional .p7s, within QUJAT_UPLOAD_MAX_BYTES (else 413)."""
+    """The uploaded PDF and optional .p7s, within QUJAT_UPLOAD_MAX_BYTES (else 413). Any other
+    form field is refused (400), so a file sent under a wrong name is not silently left out."""
     limit = settings().upload_max_bytes
     if request.content_length is not None and request.content_length > limit:
         raise UploadRefused(413, "too_large", limit=limit)
     request.max_content_length = limit
     try:
+        unknown = [name for name in (*request.files, *request.form) if name not in UPLOAD_FIELDS]
+        if unknown:
+            raise UploadRefused(400, "upload_unknown_field", at=unknown[0], field=unknown[0])
         pdf = request.files.get("pdf")
         p7s = request.files.get("p7s")
         content = pdf.read(limit + 1) if pdf is not None else b""
@@ -349,34 +360,39 @@ def published(name: str) -> Response:
         return _message(404, "unknown_organisation")
     language = page_language()
     if extension == "csv":
-        return _csv(listing, language)
+        return _csv(listing)
     if extension == "json":
-        return _json(listing, language)
+        return _json(listing)
     return _page(
         "public/published.html",
         language=language,
         listing=listing,
-        entries=[_entry_cells(e, language) for e in listing.entries],
+        entries=[_entry_cells(e) for e in listing.entries],
         csv_url=f"/published/{listing.organisation_code}.csv?lang={language}",
         json_url=f"/published/{listing.organisation_code}.json?lang={language}",
     )
 
 
-def _entry_cells(entry: PublishedEntry, language: Language) -> list[str]:
+def _entry_language(entry: PublishedEntry) -> Language:
+    return "ru" if entry.language == "ru" else "kk"
+
+
+def _entry_cells(entry: PublishedEntry) -> list[str]:
+    """A row as its certificate reads: the category in the certificate's language, beside the
+    name and organisation as the certificate writes them."""
     return [
         entry.name,
         entry.workplace or "",
-        category_label(entry.category, language) or "",
-        entry.decision_date.isoformat() if entry.decision_date else "",
+        category_label(entry.category, _entry_language(entry)) or "",
     ]
 
 
-def _csv(listing: PublishedList, language: Language) -> Response:
+def _csv(listing: PublishedList) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["name", "organisation", "category", "decision_date"])
+    writer.writerow(["name", "organisation", "category"])
     for entry in listing.entries:
-        writer.writerow(_entry_cells(entry, language))
+        writer.writerow([neutralised(cell) for cell in _entry_cells(entry)])
     # a byte order mark: spreadsheet programs then read the Kazakh letters as UTF-8
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
@@ -385,7 +401,7 @@ def _csv(listing: PublishedList, language: Language) -> Response:
     return response
 
 
-def _json(listing: PublishedList, language: Language) -> Response:
+def _json(listing: PublishedList) -> Response:
     body = {
         "organisation": {"code": listing.organisation_code, "name": listing.organisation_name},
         "entries": [
@@ -393,8 +409,8 @@ def _json(listing: PublishedList, language: Language) -> Response:
                 "name": entry.name,
                 "organisation": entry.workplace,
                 "category": entry.category,
-                "category_label": category_label(entry.category, language),
-                "decision_date": entry.decision_date.isoformat() if entry.decision_date else None,
+                "category_label": category_label(entry.category, _entry_language(entry)),
+                "language": entry.language,
             }
             for entry in listing.entries
         ],

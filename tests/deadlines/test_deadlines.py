@@ -244,6 +244,10 @@ def test_deadlines_cli_lists_per_body_and_marks_met(
     )
     done = runner.invoke(main, ["deadlines", "met", overdue["id"]], env=cli_env)
     assert done.exit_code == 0, done.output
+    # met after its due time: said so, with the time it was due
+    assert done.output.startswith(f"{overdue['registration_number']}: deadline met late "), (
+        done.output)
+    assert "(due 2026-11-05T18:00" in done.output
     late = runner.invoke(main, ["deadlines", "--status", "late"], env=cli_env)
     assert overdue["registration_number"] in late.output
     again = runner.invoke(main, ["deadlines", "met", overdue["id"]], env=cli_env)

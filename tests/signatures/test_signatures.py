@@ -199,6 +199,23 @@ def test_p7s_and_unsigned_protocol(client: FlaskClient, signing_pki: SigningPKI)
     assert {s["result"] for s in report["signers"]} == {"missing"}
 
 
+def test_the_signature_report_names_the_form_in_its_language(
+    client: FlaskClient, tmp_path: Path
+) -> None:
+    protocol = create_protocol(client, create_commission(client))
+    for language, name, other in (
+        ("ru", "Протокол заседания аттестационной комиссии", "хаттамасы"),
+        ("kk", "Аттестаттау комиссиясы отырысының хаттамасы", "Протокол"),
+    ):
+        page = client.get(f"/api/v1/documents/{protocol['id']}/signature-report.pdf"
+                          f"?lang={language}")
+        assert page.status_code == 200
+        text = " ".join(pdf_text(page.data, tmp_path).split())
+        assert f"({name})" in text, text
+        assert "(protocol)" not in text
+        assert other not in text
+
+
 def test_a_second_signature_by_the_same_member_is_409(
     app: Flask, client: FlaskClient, signing_pki: SigningPKI
 ) -> None:

@@ -212,5 +212,11 @@ def test_without_a_trust_folder_nothing_is_accepted(
         response = post_signature(other, protocol["id"], _sign(signing_pki, content))
         assert response.status_code == 503
         assert codes(response) == ["signing_unavailable"]
+        # an operator reads which setting to fix, and why it does not work now
+        assert "QUJAT_TRUST_DIR is not set" in response.get_json()["detail"]
+        for language in ("kk", "ru", "en"):
+            answer = post_signature(other, protocol["id"], _sign(signing_pki, content),
+                                    language=language)
+            assert "QUJAT_TRUST_DIR" in answer.get_json()["errors"][0]["reason"], language
     finally:
         bare.extensions["qujat.database"].dispose()
