@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,4 +107,5 @@ def test_live_server_keeps_its_openapi_contract(tmp_path: Path) -> None:
         )
     print(result.stdout[-4000:])  # the run's summary and seed, shown with `pytest -s`
     assert result.returncode == 0, result.stdout[-30000:] + result.stderr[-5000:]
-    assert "0 generated" not in result.stdout
+    # a phase that generated nothing would be a run that tested nothing ("3380 generated" is fine)
+    assert re.search(r"(?<!\d)0 generated", result.stdout) is None
