@@ -135,10 +135,12 @@ def codes(response: Any) -> list[str]:
 
 def openssl_verify(p7s: Path, content: Path, root: Path) -> subprocess.CompletedProcess[str]:
     """The real `openssl cms -verify` of a detached DER signature over `content`, trusting
-    `root` alone (exit code 0 and "Verification successful" on stderr when it holds)."""
+    `root` alone (exit code 0 and "Verification successful" on stderr when it holds), at the
+    tests' moment NOW: the test PKI's certificates are dated from it, not from today."""
     assert OPENSSL is not None, "openssl is needed to check the combined signature"
     return subprocess.run(
         [OPENSSL, "cms", "-verify", "-binary", "-inform", "DER", "-content", str(content),
-         "-in", str(p7s), "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null"],
+         "-in", str(p7s), "-CAfile", str(root), "-purpose", "any", "-out", "/dev/null",
+         "-attime", str(int(NOW.timestamp()))],
         capture_output=True, text=True, check=False, timeout=60,
     )
