@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
 from signing import FailureCode, Status, verify_cms_signers, verify_detached_cms
@@ -157,3 +158,34 @@ def test_the_real_nca_gost_chain_validates_through_pyhanko() -> None:
         revocation=RevocationPolicy(mode=RevocationMode.OFF),
     )
     assert FailureCode.EXPIRED in later.signers[0].codes
+
+
+def test_a_gost_256_signature_under_the_512_bit_ca_is_valid(pki: GostPKI) -> None:
+    credential = pki.credential(IIN, "ТЕСТОВ ТЕСТ", curve=gost_pki.CURVE_256)
+    report = verify_detached_cms(
+        sign_cms(CONTENT, credential, SIGNED_AT), CONTENT, trust=trust_of(pki), now=NOW
+    )
+    assert report.status is Status.VALID, report.failures
+    assert report.algorithm == "gost2015-256"
+
+
+def test_a_512_bit_signature_claimed_for_a_256_bit_key_is_a_mismatch(pki: GostPKI) -> None:
+    small = pki.credential(IIN, "ТЕСТОВ ТЕСТ", curve=gost_pki.CURVE_256)
+    large = pki.credential(IIN, "ТЕСТОВ ТЕСТ")
+    # the 512-bit signer's CMS, with the 256-bit certificate put in its place
+    der = sign_cms(CONTENT, large, SIGNED_AT)
+    info = cms.ContentInfo.load(der)
+    signed_data = info["content"]
+    signed_data["certificates"] = cms.CertificateSet(
+        [cms.CertificateChoices("certificate", small.certificate)]
+    )
+    signer_info = signed_data["signer_infos"][0]
+    signer_info["sid"] = cms.SignerIdentifier(
+        "issuer_and_serial_number",
+        cms.IssuerAndSerialNumber(
+            {"issuer": small.certificate.issuer, "serial_number": small.certificate.serial_number}
+        ),
+    )
+    report = verify_detached_cms(info.dump(force=True), CONTENT, trust=trust_of(pki), now=NOW)
+    assert report.codes == (FailureCode.CERT_MISMATCH,)
+    assert "512-bit signature, 256-bit key" in report.failures[0].detail
