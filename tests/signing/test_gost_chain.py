@@ -189,3 +189,21 @@ def test_a_512_bit_signature_claimed_for_a_256_bit_key_is_a_mismatch(pki: GostPK
     report = verify_detached_cms(info.dump(force=True), CONTENT, trust=trust_of(pki), now=NOW)
     assert report.codes == (FailureCode.CERT_MISMATCH,)
     assert "512-bit signature, 256-bit key" in report.failures[0].detail
+
+
+def test_a_gost_root_is_recognised_by_its_own_signature(pki: GostPKI) -> None:
+    sorted_trust = trust_of(pki)
+    assert [c.dump() for c in sorted_trust.roots] == [pki.root.der]
+    assert [c.dump() for c in sorted_trust.intermediates] == [pki.ca.der]
+    # same name as issuer and subject, signed by another key: not a root
+    fake = gost_pki.issue(
+        pki.root.certificate.subject,
+        pki.root.d,
+        issuer=GostCA(pki.root.certificate, pki.root.d + 1),
+        serial=9,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=30),
+        ca=True,
+    )
+    loaded = TrustAnchors.from_certificates([pki.root.der, fake.dump()])
+    assert [c.dump() for c in loaded.roots] == [pki.root.der]
