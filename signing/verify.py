@@ -584,6 +584,9 @@ def _check_gost_algorithms(
     if facts.gost_problem is not None:
         return (facts.gost_problem,)
     known = gost.SIGNATURE_ALGORITHMS.get(signature_oid)
+    if known is None and facts.gost_key is not None and not gost.is_gost_oid(signature_oid):
+        detail = f"signature {signature_oid} with a GOST key"
+        return (Failure(FailureCode.CERT_MISMATCH, detail),)
     if known is None:
         detail = f"GOST signature algorithm {signature_oid}"
         if signature_oid.startswith("1.2.398.3.10.1.1.1."):
