@@ -1,7 +1,12 @@
 """Whom we trust: CA certificates and CRLs, and certificate path validation against them.
 
-`TrustAnchors` holds the configured roots (self-signed CA certificates), intermediate CA
-certificates and CRLs, typically loaded from a folder with `TrustAnchors.from_folder`.
+`TrustAnchors` holds the trust anchors, intermediate CA certificates and CRLs, typically loaded
+from a folder with `TrustAnchors.from_folder`. Any CA certificate may be an anchor: the roots
+(self-signed) and every certificate whose issuer is not among the others, so that a folder
+holding only the national CA's intermediate certificate trusts what it issued. An intermediate
+whose issuer is there too stays an intermediate, and its issuer's CRL is checked for it.
+With `live` (a `signing.revocation.LiveRevocation`), missing or due CRLs are downloaded and
+OCSP is asked while a certificate is checked.
 `TrustAnchors.checker(moment)` gives a `ChainChecker` that validates signers' certificates with
 pyhanko-certvalidator (path building, validity periods, CRL/OCSP revocation) and answers with
 failure codes.
@@ -52,6 +57,7 @@ from pyhanko_certvalidator.policy_decl import (
 )
 
 from signing.errors import Failure, FailureCode
+from signing.revocation import LiveRevocation, PreparedRevocation
 
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer")
 CRL_SUFFIX = ".crl"
@@ -137,16 +143,21 @@ class _PathCache:
 
 @dataclass(frozen=True, eq=False)
 class TrustAnchors:
-    """Trusted roots, known intermediate CAs and CRLs (asn1crypto objects)."""
+    """Trust anchors (`roots`: self-signed roots, or CA certificates whose issuer is not
+    known), known intermediate CAs and CRLs (asn1crypto objects), and optionally the live
+    revocation data of their folder."""
 
     roots: tuple[asn1_x509.Certificate, ...]
     intermediates: tuple[asn1_x509.Certificate, ...] = ()
     crls: tuple[asn1_crl.CertificateList, ...] = ()
+    live: LiveRevocation | None = None
     _paths: _PathCache = field(default_factory=_PathCache, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.roots:
-            raise ValueError("at least one trusted root certificate is required")
+            raise ValueError(
+                "at least one trusted CA certificate (a root or an intermediate) is required"
+            )
 
     @classmethod
     def from_certificates(
@@ -154,15 +165,17 @@ class TrustAnchors:
     ) -> TrustAnchors:
         """Sort DER/PEM CA certificates into roots (self-signed) and intermediates."""
         loaded = [cert for blob in certificates for cert in _load_certificates(blob)]
+        roots, intermediates = _sort_anchors(loaded)
         return cls(
-            roots=tuple(cert for cert, is_root in loaded if is_root),
-            intermediates=tuple(cert for cert, is_root in loaded if not is_root),
+            roots=roots,
+            intermediates=intermediates,
             crls=tuple(crl for blob in crls for crl in _load_crls(blob)),
         )
 
     @classmethod
-    def from_folder(cls, folder: Path | str) -> TrustAnchors:
-        """Load ``*.pem``, ``*.crt``, ``*.cer`` (CA certificates) and ``*.crl`` from `folder`.
+    def from_folder(cls, folder: Path | str, live: LiveRevocation | None = None) -> TrustAnchors:
+        """Load ``*.pem``, ``*.crt``, ``*.cer`` (CA certificates) and ``*.crl`` from `folder`
+        (the CRLs downloaded into it included); `live` keeps them current while checking.
 
         Other files (PKCS#12 keys, JSON indexes) are ignored; subfolders are not read. A file
         that cannot be read raises `ValueError` naming it.
@@ -177,11 +190,8 @@ class TrustAnchors:
                     crls.extend(_load_crls(path.read_bytes()))
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{path}: not a certificate or CRL: {exc}") from exc
-        return cls(
-            roots=tuple(cert for cert, is_root in certificates if is_root),
-            intermediates=tuple(cert for cert, is_root in certificates if not is_root),
-            crls=tuple(crls),
-        )
+        roots, intermediates = _sort_anchors(certificates)
+        return cls(roots=roots, intermediates=intermediates, crls=tuple(crls), live=live)
 
     def checker(
         self, moment: datetime, revocation: RevocationPolicy = DEFAULT_REVOCATION
@@ -204,7 +214,14 @@ class ChainChecker:
         self.trust = trust
         self.moment = moment
         self.revocation = revocation
-        self._contexts: dict[tuple[datetime, RevocationCheckingPolicy], ValidationContext] = {}
+        self._contexts: dict[
+            tuple[datetime, RevocationCheckingPolicy, int, int], ValidationContext
+        ] = {}
+        self._prepared: set[bytes] = set()
+        self._live_crls: list[asn1_crl.CertificateList] = []
+        self._live_ocsps: list[Any] = []
+        self.live_results: list[Any] = []
+        """What live revocation did for this checker's certificates (`FetchResult`s)."""
 
     def check(
         self,
@@ -248,7 +265,7 @@ class ChainChecker:
         end = min(path_until, moment + revocation.max_cache_age)
         if revocation.mode is not RevocationMode.OFF:
             # the CRLs of the CAs on this path must stay current for the answer to hold
-            for crl in self.trust.crls:
+            for crl in (*self.trust.crls, *self._live_crls):
                 if not any(crl.issuer == ca.subject for ca in path[:-1]):
                     continue
                 tbs = crl["tbs_cert_list"]
@@ -283,6 +300,8 @@ class ChainChecker:
             for c in other_certificates
             if c.ca and _supported_key(c) and c.dump() != certificate.dump()
         ]
+        if self.trust.live is not None and revocation.mode is not RevocationMode.OFF:
+            self._prepare(certificate, candidates, moment)
         failure = Failure(FailureCode.REVOCATION_UNKNOWN)
         for attempt in attempts:
             try:
@@ -306,16 +325,45 @@ class ChainChecker:
             return _Validation(path=path, revocation_checked=attempt is REQUIRE_REVINFO)
         return failure
 
+    def _prepare(
+        self,
+        certificate: asn1_x509.Certificate,
+        carried: Sequence[asn1_x509.Certificate],
+        moment: datetime,
+    ) -> None:
+        """Have the live revocation data download what `certificate`'s path needs (once per
+        certificate and checker); what it brings is added to the following validations."""
+        live = self.trust.live
+        der = certificate.dump()
+        if live is None or der in self._prepared:
+            return
+        self._prepared.add(der)
+        try:
+            prepared: PreparedRevocation = live.prepare(
+                x509.load_der_x509_certificate(der),
+                issuers=[_cryptography(c) for c in (*self.trust.intermediates, *carried)],
+                anchors=[_cryptography(c) for c in self.trust.roots],
+                known_crls=(*self.trust.crls, *self._live_crls),
+                now=moment,
+            )
+        except (ValueError, OSError) as exc:  # a broken revocation.json, an unwritable folder
+            self.live_results.append(exc)
+            return
+        self._live_crls += prepared.crls
+        self._live_ocsps += prepared.ocsps
+        self.live_results += prepared.results
+
     def _context(
         self, moment: datetime, attempt: RevocationCheckingPolicy, revocation: RevocationPolicy
     ) -> ValidationContext:
-        key = (moment, attempt)
+        key = (moment, attempt, len(self._live_crls), len(self._live_ocsps))
         if key not in self._contexts:
             fetch = revocation.fetch and attempt is not NO_REVOCATION
             self._contexts[key] = ValidationContext(
                 trust_roots=[c for c in self.trust.roots if _supported_key(c)],
                 other_certs=[c for c in self.trust.intermediates if _supported_key(c)],
-                crls=list(self.trust.crls),
+                crls=[*self.trust.crls, *self._live_crls],
+                ocsps=list(self._live_ocsps),
                 moment=moment,
                 revinfo_policy=CertRevTrustPolicy(attempt),
                 allow_fetching=fetch,
@@ -402,6 +450,48 @@ def _load_crls(blob: bytes) -> list[asn1_crl.CertificateList]:
         _ = crl["tbs_cert_list"]["this_update"].native
         crls.append(crl)
     return crls
+
+
+def _sort_anchors(
+    loaded: Sequence[tuple[asn1_x509.Certificate, bool]],
+) -> tuple[tuple[asn1_x509.Certificate, ...], tuple[asn1_x509.Certificate, ...]]:
+    """(anchors, intermediates): the self-signed certificates and those whose issuer is not
+    among the loaded ones are anchors; the others are intermediates under a known issuer."""
+    subjects = {cert.subject.dump() for cert, _ in loaded}
+    roots: list[asn1_x509.Certificate] = []
+    intermediates: list[asn1_x509.Certificate] = []
+    for cert, self_signed in loaded:
+        if self_signed:
+            roots.append(cert)
+        elif cert.issuer.dump() not in subjects:
+            roots.append(_IntermediateAnchor.load(cert.dump(), strict=True))
+        else:
+            intermediates.append(cert)
+    return tuple(roots), tuple(intermediates)
+
+
+class _IntermediateAnchor(asn1_x509.Certificate):  # type: ignore[misc]
+    """An intermediate CA certificate trusted as an anchor. pyhanko-certvalidator takes the
+    issuer of a CRL that is a trust anchor for a self-signed one (it truncates the path to the
+    anchor alone only then); this one presents itself as self-issued so that the CRLs of an
+    intermediate-only trust folder can be checked. Its signature is never checked: it is
+    trusted as it is, like a root."""
+
+    @property
+    def self_signed(self) -> str:
+        return "maybe"
+
+    @property
+    def issuer(self) -> asn1_x509.Name:
+        return self.subject
+
+    @property
+    def authority_key_identifier(self) -> bytes | None:
+        return self.key_identifier  # type: ignore[no-any-return]
+
+
+def _cryptography(certificate: asn1_x509.Certificate) -> x509.Certificate:
+    return x509.load_der_x509_certificate(certificate.dump())
 
 
 def _is_self_signed(der: bytes) -> bool:
