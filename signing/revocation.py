@@ -214,7 +214,7 @@ class LiveRevocation:
 
     def refresh(self, now: datetime, *, force: bool = False) -> list[FetchResult]:
         """Bring every known CRL up to date (``qujat trust refresh``): download those that are
-        missing or due (all of them with `force`); one result per address."""
+        missing or due (all of them, unconditionally, with `force`); one result per address."""
         results = []
         seen: set[str] = set()
         pending = self.crl_urls()
@@ -318,7 +318,11 @@ class LiveRevocation:
                     next_update=_next_update(cached) if cached else None,
                 )
             try:
-                result = self._download_crl(url, entry, cached, now)
+                result = self._download_crl(url, entry, cached, now, conditional=not force)
+                if result.outcome == "not_modified" and self._expired(cached, now):
+                    # a 304 for a CRL past its nextUpdate: the server's clock or its
+                    # Last-Modified cannot be trusted here; ask again without conditions
+                    result = self._download_crl(url, entry, cached, now, conditional=False)
             except RevocationFetchError as exc:
                 entry.failed_at, entry.failure = time.monotonic(), str(exc)
                 self._save_state()
@@ -328,6 +332,11 @@ class LiveRevocation:
             entry.failed_at = entry.failure = None
             self._save_state()
             return result
+
+    @staticmethod
+    def _expired(crl: x509.CertificateRevocationList | None, now: datetime) -> bool:
+        next_update = _next_update(crl) if crl is not None else None
+        return next_update is not None and now >= next_update
 
     def _due(self, crl: x509.CertificateRevocationList, now: datetime) -> bool:
         next_update = _next_update(crl)
@@ -343,9 +352,11 @@ class LiveRevocation:
         entry: _UrlState,
         cached: x509.CertificateRevocationList | None,
         now: datetime,
+        *,
+        conditional: bool,
     ) -> FetchResult:
         headers = {"User-Agent": USER_AGENT}
-        if cached is not None:
+        if cached is not None and conditional:
             if entry.etag:
                 headers["If-None-Match"] = entry.etag
             if entry.last_modified:

@@ -362,7 +362,7 @@ class ChainChecker:
             self._contexts[key] = ValidationContext(
                 trust_roots=[c for c in self.trust.roots if _supported_key(c)],
                 other_certs=[c for c in self.trust.intermediates if _supported_key(c)],
-                crls=[*self.trust.crls, *self._live_crls],
+                crls=_newest(*self.trust.crls, *self._live_crls),
                 ocsps=list(self._live_ocsps),
                 moment=moment,
                 revinfo_policy=CertRevTrustPolicy(attempt),
@@ -450,6 +450,28 @@ def _load_crls(blob: bytes) -> list[asn1_crl.CertificateList]:
         _ = crl["tbs_cert_list"]["this_update"].native
         crls.append(crl)
     return crls
+
+
+def _newest(*crls: asn1_crl.CertificateList) -> list[asn1_crl.CertificateList]:
+    """The newest CRL of each issuer, scope (issuing distribution point) and kind (full or
+    delta): pyhanko takes the first delta CRL that matches, and a newer one downloaded while
+    checking must not lose to the older one loaded with the folder."""
+    newest: dict[tuple[bytes, bytes, bool], asn1_crl.CertificateList] = {}
+    for crl in crls:
+        idp = crl.issuing_distribution_point_value
+        key = (
+            crl.issuer.dump(),
+            idp.dump() if idp is not None else b"",
+            crl.delta_crl_indicator_value is not None,
+        )
+        if key not in newest or _crl_order(crl) > _crl_order(newest[key]):
+            newest[key] = crl
+    return list(newest.values())
+
+
+def _crl_order(crl: asn1_crl.CertificateList) -> tuple[int, datetime]:
+    number = crl.crl_number_value
+    return (number.native if number is not None else -1, crl["tbs_cert_list"]["this_update"].native)
 
 
 def _sort_anchors(
