@@ -33,6 +33,7 @@ Pure: urllib from the standard library, no Flask, no SQLAlchemy.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -52,11 +53,11 @@ from typing import Any, Literal
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 CONFIG_FILE = "revocation.json"
 STATE_FILE = "revocation-state.json"
@@ -145,6 +146,9 @@ class LiveRevocation:
     limits: DownloadLimits = DEFAULT_LIMITS
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _state: dict[str, _UrlState] | None = field(default=None, init=False, repr=False)
+    _parsed: dict[str, tuple[tuple[int, int], x509.CertificateRevocationList]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -207,7 +211,7 @@ class LiveRevocation:
             if entry and entry.file:
                 cached = self._cached(entry.file)
                 if cached is not None:
-                    urls += _freshest_urls(cached.extensions)
+                    urls += _freshest_urls(cached)
         return list(dict.fromkeys(u for u in urls if _is_http(u)))
 
     # ------------------------------------------------------------------ refreshing
@@ -261,7 +265,7 @@ class LiveRevocation:
                 if cached is None:
                     continue
                 fetched.append(_asn1_crl(cached))
-                for delta_url in _freshest_urls(cached.extensions):
+                for delta_url in _freshest_urls(cached):
                     self._learn(delta_url)
                     delta = self._ensure(delta_url, now, force=False, on_use=True)
                     results.append(delta)
@@ -397,14 +401,15 @@ class LiveRevocation:
                 crl = x509.load_pem_x509_crl(body)
             else:
                 crl = x509.load_der_x509_crl(body)
-            _ = crl.last_update_utc, list(crl.extensions)
+            parsed = _asn1_crl(crl)  # damage in the parts we use shows now
+            _ = crl.last_update_utc, parsed.crl_number_value, parsed.freshest_crl_value
         except ValueError as exc:
             raise RevocationFetchError(f"not a CRL: {exc}") from exc
-        candidates = [c for _, c in self.ca_certificates() if c.subject == crl.issuer]
+        issuer = _crl_issuer(crl)
+        candidates = [c for _, c in self.ca_certificates() if _subject(c) == issuer]
         if not candidates:
-            raise RevocationFetchError(
-                f"its issuer {crl.issuer.rfc4514_string()} is not a CA of the trust folder"
-            )
+            name = asn1_x509.Name.load(issuer).human_friendly
+            raise RevocationFetchError(f"its issuer {name} is not a CA of the trust folder")
         problems = []
         for ca in candidates:
             try:
@@ -420,8 +425,7 @@ class LiveRevocation:
             raise RevocationFetchError(
                 "the CRL's signature does not check with its issuer's key: " + "; ".join(problems)
             )
-        usage = _key_usage(ca)
-        if usage is not None and not usage.crl_sign:
+        if not _may_sign_crls(ca):
             raise RevocationFetchError("its issuer's certificate may not sign CRLs (key usage)")
         if crl.last_update_utc > now + self.limits.max_future_skew:
             raise RevocationFetchError(
@@ -485,12 +489,21 @@ class LiveRevocation:
                 self._save_state()
 
     def _cached(self, name: str | None) -> x509.CertificateRevocationList | None:
+        """The CRL cached in file `name` (parsed once per version of the file)."""
         if not name:
             return None
+        path = self.folder / name
         try:
-            return x509.load_der_x509_crl((self.folder / name).read_bytes())
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            known = self._parsed.get(name)
+            if known is not None and known[0] == stamp:
+                return known[1]
+            crl = x509.load_der_x509_crl(path.read_bytes())
         except (OSError, ValueError):
             return None
+        self._parsed[name] = (stamp, crl)
+        return crl
 
     def _load_state(self) -> dict[str, _UrlState]:
         if self._state is None:
@@ -523,46 +536,34 @@ class LiveRevocation:
 
 def crl_urls_of(certificate: x509.Certificate) -> list[str]:
     """The http(s) CRL distribution points and Freshest CRL pointers of `certificate`."""
-    urls = []
-    for oid in (ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.FRESHEST_CRL):
-        urls += _point_urls(certificate.extensions, oid)
-    return urls
-
-
-def _point_urls(extensions: x509.Extensions, oid: x509.ObjectIdentifier) -> list[str]:
-    try:
-        points = extensions.get_extension_for_oid(oid).value
-    except (x509.ExtensionNotFound, ValueError):
-        return []
-    if not isinstance(points, x509.CRLDistributionPoints | x509.FreshestCRL):
-        return []
+    parsed = _asn1_certificate(certificate)
     return [
-        name.value
-        for point in points
-        for name in point.full_name or ()
-        if isinstance(name, x509.UniformResourceIdentifier) and _is_http(name.value)
+        *_point_urls(parsed.crl_distribution_points_value),
+        *_point_urls(parsed.freshest_crl_value),
     ]
 
 
 def ocsp_urls_of(certificate: x509.Certificate) -> list[str]:
     """The http(s) OCSP responders named in `certificate`'s authority information access."""
-    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
-        access = certificate.extensions.get_extension_for_class(
-            x509.AuthorityInformationAccess
-        ).value
-        return [
-            d.access_location.value
-            for d in access
-            if d.access_method == AuthorityInformationAccessOID.OCSP
-            and isinstance(d.access_location, x509.UniformResourceIdentifier)
-            and _is_http(d.access_location.value)
-        ]
-    return []
+    return [url for url in _asn1_certificate(certificate).ocsp_urls if _is_http(url)]
+
+
+def _point_urls(points: Any) -> list[str]:
+    """Every http(s) URI of the full names of CRL distribution points (asn1crypto)."""
+    urls = []
+    for point in points or ():
+        name = point["distribution_point"]
+        if name.name != "full_name":
+            continue
+        for general_name in name.chosen:
+            if general_name.name == "uniform_resource_identifier" and _is_http(general_name.native):
+                urls.append(str(general_name.native))
+    return urls
 
 
 def verify_crl_signature(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     """Whether `crl` is signed by `issuer`'s key (and names it as issuer)."""
-    if crl.issuer != issuer.subject:
+    if _crl_issuer(crl) != _subject(issuer):
         return False
     return bool(crl.is_signature_valid(issuer.public_key()))  # type: ignore[arg-type]
 
@@ -593,7 +594,7 @@ def _issuer_of(
     certificate: x509.Certificate, candidates: Iterable[x509.Certificate]
 ) -> x509.Certificate | None:
     for candidate in candidates:
-        if candidate.subject != certificate.issuer or candidate == certificate:
+        if _subject(candidate) != _issuer(certificate) or candidate == certificate:
             continue
         try:
             certificate.verify_directly_issued_by(candidate)
@@ -603,21 +604,19 @@ def _issuer_of(
     return None
 
 
-def _key_usage(certificate: x509.Certificate) -> x509.KeyUsage | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except (x509.ExtensionNotFound, ValueError):
-        return None
+def _may_sign_crls(certificate: x509.Certificate) -> bool:
+    usage = _asn1_certificate(certificate).key_usage_value
+    return usage is None or "crl_sign" in usage.native
 
 
-def _freshest_urls(extensions: x509.Extensions) -> list[str]:
-    return _point_urls(extensions, ExtensionOID.FRESHEST_CRL)
+def _freshest_urls(crl: x509.CertificateRevocationList) -> list[str]:
+    return _point_urls(_asn1_crl(crl).freshest_crl_value)
 
 
 def _has_current_crl(
     issuer: x509.Certificate, crls: Iterable[asn1_crl.CertificateList], now: datetime
 ) -> bool:
-    issuer_der = issuer.subject.public_bytes()
+    issuer_der = _subject(issuer)
     for crl in crls:
         tbs = crl["tbs_cert_list"]
         if tbs["issuer"].dump() != issuer_der:
@@ -626,6 +625,32 @@ def _has_current_crl(
         if this_update <= now and (next_update is None or now < next_update):
             return True
     return False
+
+
+# Names are compared as DER through asn1crypto: cryptography warns on reading the NCA's
+# organisation names, which are longer than X.520 allows.
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return _asn1_certificate_der(certificate.public_bytes(serialization.Encoding.DER))
+
+
+@functools.lru_cache(maxsize=256)
+def _asn1_certificate_der(der: bytes) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(der)
+
+
+def _subject(certificate: x509.Certificate) -> bytes:
+    return bytes(_asn1_certificate(certificate).subject.dump())
+
+
+def _issuer(certificate: x509.Certificate) -> bytes:
+    return bytes(_asn1_certificate(certificate).issuer.dump())
+
+
+def _crl_issuer(crl: x509.CertificateRevocationList) -> bytes:
+    der = crl.public_bytes(serialization.Encoding.DER)
+    return bytes(asn1_crl.CertificateList.load(der)["tbs_cert_list"]["issuer"].dump())
 
 
 def _asn1_crl(crl: x509.CertificateRevocationList) -> asn1_crl.CertificateList:
@@ -637,9 +662,8 @@ def _next_update(crl: x509.CertificateRevocationList) -> datetime | None:
 
 
 def _number(crl: x509.CertificateRevocationList) -> int | None:
-    with contextlib.suppress(x509.ExtensionNotFound, ValueError):
-        return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
-    return None
+    number = _asn1_crl(crl).crl_number_value
+    return int(number.native) if number is not None else None
 
 
 def _newer(new: x509.CertificateRevocationList, old: x509.CertificateRevocationList) -> bool:
