@@ -319,7 +319,7 @@ class LiveRevocation:
                     url,
                     "failed",
                     f"{entry.failure} (retried later)",
-                    next_update=_next_update(cached) if cached else None,
+                    next_update=_next_update(cached) if cached is not None else None,
                 )
             try:
                 result = self._download_crl(url, entry, cached, now, conditional=not force)
@@ -331,7 +331,10 @@ class LiveRevocation:
                 entry.failed_at, entry.failure = time.monotonic(), str(exc)
                 self._save_state()
                 return FetchResult(
-                    url, "failed", str(exc), next_update=_next_update(cached) if cached else None
+                    url,
+                    "failed",
+                    str(exc),
+                    next_update=_next_update(cached) if cached is not None else None,
                 )
             entry.failed_at = entry.failure = None
             self._save_state()
