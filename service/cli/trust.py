@@ -70,8 +70,8 @@ def trust_refresh(trust_dir: Path | None, force: bool) -> None:
         results = live.refresh(datetime.now(UTC), force=force)
     except ValueError as error:  # a malformed revocation.json
         raise click.ClickException(str(error)) from None
-    for result in results:
-        click.echo(result.line())
+    for result in results:  # failures on stderr: `> /dev/null` in cron mails only those
+        click.echo(result.line(), err=result.outcome == "failed")
     failed = sum(r.outcome == "failed" for r in results)
     click.echo(f"{len(results)} addresses, {failed} failed")
     if failed:
