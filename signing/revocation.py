@@ -383,6 +383,11 @@ class LiveRevocation:
                 return FetchResult(
                     url, "not_modified", next_update=_next_update(cached), file=entry.file
                 )
+            if _number(crl) == _number(cached) and crl.last_update_utc == cached.last_update_utc:
+                raise RevocationFetchError(
+                    f"the server's CRL has the cached one's number ({_number(crl)}) and "
+                    "thisUpdate but other content; kept the cached one"
+                )
             raise RevocationFetchError(
                 f"the server's CRL (number {_number(crl)}, thisUpdate "
                 f"{crl.last_update_utc.isoformat()}) is older than the cached one (number "
