@@ -127,6 +127,27 @@ class _UrlState:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False)}
 
 
+class _Crl:
+    """A CRL as cached: its DER (re-encoding a large CRL with cryptography takes a third of a
+    second), cryptography's view (signature, times) and asn1crypto's (extensions, for
+    path validation)."""
+
+    __slots__ = ("asn1", "der", "x509")
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+        self.x509 = x509.load_der_x509_crl(der)
+        self.asn1 = asn1_crl.CertificateList.load(der)
+
+    @property
+    def last_update_utc(self) -> datetime:
+        return self.x509.last_update_utc
+
+    @property
+    def next_update_utc(self) -> datetime | None:
+        return self.x509.next_update_utc
+
+
 @dataclass(frozen=True)
 class PreparedRevocation:
     """Revocation data obtained for one certificate path: CRLs fetched now (those already in
@@ -146,7 +167,7 @@ class LiveRevocation:
     limits: DownloadLimits = DEFAULT_LIMITS
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _state: dict[str, _UrlState] | None = field(default=None, init=False, repr=False)
-    _parsed: dict[str, tuple[tuple[int, int], x509.CertificateRevocationList]] = field(
+    _parsed: dict[str, tuple[tuple[int, int], _Crl]] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -264,14 +285,14 @@ class LiveRevocation:
                 cached = self._cached(result.file)
                 if cached is None:
                     continue
-                fetched.append(_asn1_crl(cached))
+                fetched.append(cached.asn1)
                 for delta_url in _freshest_urls(cached):
                     self._learn(delta_url)
                     delta = self._ensure(delta_url, now, force=False, on_use=True)
                     results.append(delta)
                     delta_crl = self._cached(delta.file) if delta.outcome == "fetched" else None
                     if delta_crl is not None:
-                        fetched.append(_asn1_crl(delta_crl))
+                        fetched.append(delta_crl.asn1)
             ocsp_url = self._configured_ocsp(config, issuer)
             if ocsp_url is None and not _has_current_crl(issuer, [*known, *fetched], now):
                 ocsp_url = next(iter(ocsp_urls_of(current)), None)
@@ -341,11 +362,11 @@ class LiveRevocation:
             return result
 
     @staticmethod
-    def _expired(crl: x509.CertificateRevocationList | None, now: datetime) -> bool:
+    def _expired(crl: _Crl | None, now: datetime) -> bool:
         next_update = _next_update(crl) if crl is not None else None
         return next_update is not None and now >= next_update
 
-    def _due(self, crl: x509.CertificateRevocationList, now: datetime) -> bool:
+    def _due(self, crl: _Crl, now: datetime) -> bool:
         next_update = _next_update(crl)
         if next_update is None:
             return False  # a CRL without nextUpdate is as current as it will ever be
@@ -357,7 +378,7 @@ class LiveRevocation:
         self,
         url: str,
         entry: _UrlState,
-        cached: x509.CertificateRevocationList | None,
+        cached: _Crl | None,
         now: datetime,
         *,
         conditional: bool,
@@ -394,7 +415,7 @@ class LiveRevocation:
                 f"{_number(cached)}); kept the cached one"
             )
         name = entry.file or _file_name(url)
-        _atomic_write(self.folder / name, crl.public_bytes(serialization.Encoding.DER))
+        _atomic_write(self.folder / name, crl.der)
         entry.file = name
         entry.etag = response_headers.get("etag")
         entry.last_modified = response_headers.get("last-modified") or format_datetime(
@@ -402,15 +423,16 @@ class LiveRevocation:
         )
         return FetchResult(url, "fetched", next_update=_next_update(crl), file=name)
 
-    def _checked_crl(self, body: bytes, now: datetime) -> x509.CertificateRevocationList:
+    def _checked_crl(self, body: bytes, now: datetime) -> _Crl:
         """Parse a downloaded CRL and check it is one of our CAs' before it may be cached."""
         try:
+            der = body
             if body.lstrip().startswith(b"-----BEGIN"):
-                crl = x509.load_pem_x509_crl(body)
-            else:
-                crl = x509.load_der_x509_crl(body)
-            parsed = _asn1_crl(crl)  # damage in the parts we use shows now
-            _ = crl.last_update_utc, parsed.crl_number_value, parsed.freshest_crl_value
+                der = x509.load_pem_x509_crl(body).public_bytes(serialization.Encoding.DER)
+            crl = _Crl(der)
+            # damage in the parts used later shows now
+            _ = crl.last_update_utc, crl.asn1.crl_number_value, crl.asn1.freshest_crl_value
+            _ = crl.asn1["tbs_cert_list"]["issuer"].native
         except ValueError as exc:
             raise RevocationFetchError(f"not a CRL: {exc}") from exc
         issuer = _crl_issuer(crl)
@@ -421,12 +443,12 @@ class LiveRevocation:
         problems = []
         for ca in candidates:
             try:
-                if crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
+                if crl.x509.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
                     break
                 problems.append("bad signature")
             except (UnsupportedAlgorithm, TypeError, ValueError) as exc:
                 problems.append(
-                    f"signature algorithm {crl.signature_algorithm_oid.dotted_string} "
+                    f"signature algorithm {crl.x509.signature_algorithm_oid.dotted_string} "
                     f"cannot be checked here ({exc.__class__.__name__})"
                 )
         else:
@@ -496,7 +518,7 @@ class LiveRevocation:
                 entry.learned = True
                 self._save_state()
 
-    def _cached(self, name: str | None) -> x509.CertificateRevocationList | None:
+    def _cached(self, name: str | None) -> _Crl | None:
         """The CRL cached in file `name` (parsed once per version of the file)."""
         if not name:
             return None
@@ -507,7 +529,7 @@ class LiveRevocation:
             known = self._parsed.get(name)
             if known is not None and known[0] == stamp:
                 return known[1]
-            crl = x509.load_der_x509_crl(path.read_bytes())
+            crl = _Crl(path.read_bytes())
         except (OSError, ValueError):
             return None
         self._parsed[name] = (stamp, crl)
@@ -617,7 +639,7 @@ def _may_sign_crls(certificate: x509.Certificate) -> bool:
     return usage is None or "crl_sign" in usage.native
 
 
-def _freshest_urls(crl: x509.CertificateRevocationList) -> list[str]:
+def _freshest_urls(crl: _Crl) -> list[str]:
     return _point_urls(_asn1_crl(crl).freshest_crl_value)
 
 
@@ -656,33 +678,34 @@ def _issuer(certificate: x509.Certificate) -> bytes:
     return bytes(_asn1_certificate(certificate).issuer.dump())
 
 
-def _crl_issuer(crl: x509.CertificateRevocationList) -> bytes:
-    der = crl.public_bytes(serialization.Encoding.DER)
-    return bytes(asn1_crl.CertificateList.load(der)["tbs_cert_list"]["issuer"].dump())
+def _crl_issuer(crl: _Crl | x509.CertificateRevocationList) -> bytes:
+    return bytes(_asn1_crl(crl)["tbs_cert_list"]["issuer"].dump())
 
 
-def _asn1_crl(crl: x509.CertificateRevocationList) -> asn1_crl.CertificateList:
+def _asn1_crl(crl: _Crl | x509.CertificateRevocationList) -> asn1_crl.CertificateList:
+    if isinstance(crl, _Crl):
+        return crl.asn1
     return asn1_crl.CertificateList.load(crl.public_bytes(serialization.Encoding.DER))
 
 
-def _next_update(crl: x509.CertificateRevocationList) -> datetime | None:
+def _next_update(crl: _Crl) -> datetime | None:
     return crl.next_update_utc
 
 
-def _number(crl: x509.CertificateRevocationList) -> int | None:
-    number = _asn1_crl(crl).crl_number_value
+def _number(crl: _Crl) -> int | None:
+    number = crl.asn1.crl_number_value
     return int(number.native) if number is not None else None
 
 
-def _newer(new: x509.CertificateRevocationList, old: x509.CertificateRevocationList) -> bool:
+def _newer(new: _Crl, old: _Crl) -> bool:
     new_number, old_number = _number(new), _number(old)
     if new_number is not None and old_number is not None and new_number != old_number:
         return new_number > old_number
     return new.last_update_utc > old.last_update_utc
 
 
-def _same(a: x509.CertificateRevocationList, b: x509.CertificateRevocationList) -> bool:
-    return a.public_bytes(serialization.Encoding.DER) == b.public_bytes(serialization.Encoding.DER)
+def _same(a: _Crl, b: _Crl) -> bool:
+    return a.der == b.der
 
 
 def _file_name(url: str) -> str:
