@@ -151,3 +151,19 @@ def test_trust_init_adds_to_an_existing_configuration(tmp_path: Path) -> None:
     trust = TrustAnchors.from_folder(tmp_path)
     assert len(trust.roots) == 2  # the RSA and the GOST root
     assert len(trust.intermediates) == 2
+
+
+def test_the_certificates_ship_with_the_package() -> None:
+    """pyproject's package data names every file of signing/nca (a wheel without them would
+    make `qujat trust init` fail on the first run)."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["signing"]
+    files = [p.name for p in (root / "signing" / "nca").iterdir()]
+    assert files
+    for name in files:
+        assert any(fnmatch.fnmatch(f"nca/{name}", pattern) for pattern in patterns), name
