@@ -415,7 +415,10 @@ class LiveRevocation:
                 f"{_number(cached)}); kept the cached one"
             )
         name = entry.file or _file_name(url)
-        _atomic_write(self.folder / name, crl.der)
+        try:
+            _atomic_write(self.folder / name, crl.der)
+        except OSError as exc:
+            raise RevocationFetchError(f"cannot write into the trust folder: {exc}") from exc
         entry.file = name
         entry.etag = response_headers.get("etag")
         entry.last_modified = response_headers.get("last-modified") or format_datetime(
