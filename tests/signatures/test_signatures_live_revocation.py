@@ -108,3 +108,35 @@ def test_intake_refuses_when_the_crl_server_is_down_and_nothing_is_cached(
 
     assert refused.status_code == 422
     assert codes(refused) == ["signature_revocation_unknown"]
+
+
+def test_with_fetching_off_the_folder_is_used_as_it_is(
+    client: FlaskClient,
+    online: TestPKI,
+    publisher: Publisher,
+    trust_dir: Path,
+    settings: Settings,
+) -> None:
+    from service import create_app
+    from tests.conftest import fixed_clock, new_token
+
+    assert Settings.from_env({"QUJAT_REVOCATION_FETCH": "off"}).revocation_fetch is False
+    assert Settings.from_env({}).revocation_fetch is True
+    protocol = create_protocol(client, create_commission(client))
+    content = content_of(client, protocol["id"])
+    offline = create_app(settings.replace(revocation_fetch=False), clock=fixed_clock)
+    try:
+        other = offline.test_client()
+        other.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {new_token(offline, 'KRG')}"
+        refused = post_signature(
+            other,
+            protocol["id"],
+            create_cms(content, online.credential(PRESENT[0]), signing_time=NOW),
+        )
+    finally:
+        offline.extensions["qujat.database"].dispose()
+
+    assert refused.status_code == 422
+    assert codes(refused) == ["signature_revocation_unknown"]
+    assert publisher.requests == []
+    assert list(trust_dir.glob("fetched-*.crl")) == []
