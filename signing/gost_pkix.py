@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 
 from asn1crypto import algos, keys, x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from pyhanko_certvalidator.errors import AlgorithmNotSupported
 from pyhanko_certvalidator.sig_validate import (
     DEFAULT_VALIDATION_CONTEXT,
@@ -76,6 +76,25 @@ def _verified(oid: str, signed_data: bytes, signature: bytes, spki: keys.PublicK
 
 
 GOST_SIGNATURE_VALIDATOR = GostSignatureValidator()
+
+
+def signature_verifies(
+    signature: bytes,
+    signed_data: bytes,
+    public_key_info: keys.PublicKeyInfo,
+    signature_algorithm: algos.SignedDigestAlgorithm,
+) -> bool:
+    """Whether a certificate's, CRL's or OCSP answer's signature checks with `public_key_info`
+    (RSA, ECDSA or GOST 34.10-2015); `UnsupportedAlgorithm` when this library cannot check it."""
+    try:
+        GOST_SIGNATURE_VALIDATOR.validate_signature(
+            signature, signed_data, public_key_info, signature_algorithm
+        )
+    except InvalidSignature:
+        return False
+    except AlgorithmNotSupported as exc:
+        raise UnsupportedAlgorithm(str(exc)) from exc
+    return True
 
 
 def supported_gost_key(spki: keys.PublicKeyInfo) -> bool:

@@ -27,7 +27,8 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from signing.client import TEST_PASSWORD, Credential, SigningKey
 from signing.identity import is_valid_iin
@@ -168,29 +169,112 @@ class KeyPool:
 
 @dataclass
 class CertificateAuthority:
-    """A CA certificate with its key and the serials it has revoked (for its CRL)."""
+    """A CA certificate with its key, the serials it has issued and those it has revoked (for
+    its CRLs and OCSP answers)."""
 
     certificate: x509.Certificate
     private_key: rsa.RSAPrivateKey
     revoked: dict[int, datetime] = field(default_factory=dict)
+    issued: set[int] = field(default_factory=set)
 
     @property
     def name(self) -> x509.Name:
         return self.certificate.subject
 
-    def crl(self, now: datetime) -> x509.CertificateRevocationList:
-        builder = (
+    def crl(
+        self,
+        now: datetime,
+        *,
+        validity: timedelta = CRL_VALIDITY,
+        number: int | None = None,
+        freshest_url: str | None = None,
+        revoked: dict[int, datetime] | None = None,
+        signing_key: rsa.RSAPrivateKey | None = None,
+    ) -> x509.CertificateRevocationList:
+        """A full CRL listing `revoked` (default: every revocation so far), valid from ten
+        minutes before `now` for `validity`; `freshest_url` points at its delta CRLs.
+        `signing_key` signs it with another key (a forged CRL, for tests)."""
+        builder = self._crl_builder(now, validity, number)
+        if freshest_url is not None:
+            builder = builder.add_extension(
+                x509.FreshestCRL([_distribution_point(freshest_url)]), critical=False
+            )
+        return self._sign_crl(builder, self.revoked if revoked is None else revoked, signing_key)
+
+    def delta_crl(
+        self,
+        now: datetime,
+        *,
+        base_number: int,
+        revoked: dict[int, datetime],
+        validity: timedelta = timedelta(hours=1),
+        number: int | None = None,
+    ) -> x509.CertificateRevocationList:
+        """A delta CRL (RFC 5280 5.2.4) to the full CRL numbered `base_number`, listing the
+        revocations since it."""
+        builder = self._crl_builder(now, validity, number).add_extension(
+            x509.DeltaCRLIndicator(base_number), critical=True
+        )
+        return self._sign_crl(builder, revoked, None)
+
+    def ocsp_answer(
+        self, request_der: bytes, now: datetime, *, validity: timedelta = timedelta(hours=1)
+    ) -> bytes:
+        """A signed OCSP response (RFC 6960) to a DER request, as the CA's own responder:
+        "good" for a certificate it issued, "revoked" for one it revoked, "unknown" for any
+        other serial. The request's nonce is echoed."""
+        request = ocsp.load_der_ocsp_request(request_der)
+        serial = request.serial_number
+        if serial in self.revoked:
+            status, revoked_at = ocsp.OCSPCertStatus.REVOKED, self.revoked[serial]
+            reason: x509.ReasonFlags | None = x509.ReasonFlags.key_compromise
+        elif serial in self.issued:
+            status, revoked_at, reason = ocsp.OCSPCertStatus.GOOD, None, None
+        else:
+            status, revoked_at, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+        builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
+            issuer_name_hash=request.issuer_name_hash,
+            issuer_key_hash=request.issuer_key_hash,
+            serial_number=serial,
+            algorithm=request.hash_algorithm,
+            cert_status=status,
+            this_update=now - _BACKDATE,
+            next_update=now + validity,
+            revocation_time=revoked_at,
+            revocation_reason=reason,
+        )
+        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.certificate)
+        for extension in request.extensions:
+            if isinstance(extension.value, x509.OCSPNonce):
+                builder = builder.add_extension(extension.value, critical=False)
+        response = builder.sign(self.private_key, hashes.SHA256())
+        return response.public_bytes(serialization.Encoding.DER)
+
+    def _crl_builder(
+        self, now: datetime, validity: timedelta, number: int | None
+    ) -> x509.CertificateRevocationListBuilder:
+        return (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.name)
             .last_update(now - _BACKDATE)
-            .next_update(now + CRL_VALIDITY)
-            .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+            .next_update(now - _BACKDATE + validity)
+            .add_extension(
+                x509.CRLNumber(number if number is not None else int(now.timestamp())),
+                critical=False,
+            )
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.private_key.public_key()),
                 critical=False,
             )
         )
-        for serial, when in sorted(self.revoked.items()):
+
+    def _sign_crl(
+        self,
+        builder: x509.CertificateRevocationListBuilder,
+        revoked: dict[int, datetime],
+        signing_key: rsa.RSAPrivateKey | None,
+    ) -> x509.CertificateRevocationList:
+        for serial, when in sorted(revoked.items()):
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder()
                 .serial_number(serial)
@@ -198,7 +282,7 @@ class CertificateAuthority:
                 .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
                 .build()
             )
-        return builder.sign(self.private_key, hashes.SHA256())
+        return builder.sign(signing_key or self.private_key, hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -222,11 +306,15 @@ class TestPKI:
         keys: KeyPool | None = None,
         now: datetime | None = None,
         crl_url: str | None = None,
+        ocsp_url: str | None = None,
+        delta_crls: bool = False,
     ) -> None:
         self.directory = directory
         self.keys = keys or KeyPool()
         self.now = now or datetime.now(UTC)
         self.crl_url = crl_url
+        self.ocsp_url = ocsp_url
+        self.delta_crls = delta_crls
         self.people: dict[str, PersonKeys] = {}
         directory.mkdir(parents=True, exist_ok=True)
         self.root = _self_signed_ca(self.keys.rsa("root"), "ТЕСТ КОРНЕВОЙ УЦ РК (RSA)", self.now)
@@ -311,6 +399,7 @@ class TestPKI:
         crl_file = {id(self.root): ROOT_CRL_FILE, id(self.intermediate): INTERMEDIATE_CRL_FILE}
         builder = self._with_crl_url(builder, crl_file.get(id(ca)))
         certificate = builder.sign(ca.private_key, hashes.SHA256())
+        ca.issued.add(certificate.serial_number)
         chain = (ca.certificate,) if ca is not self.root else ()
         return Credential(private_key=key, certificate=certificate, chain=chain)
 
@@ -404,20 +493,39 @@ class TestPKI:
             )
         )
         builder = self._with_crl_url(builder, ROOT_CRL_FILE)
-        return CertificateAuthority(builder.sign(parent.private_key, hashes.SHA256()), key)
+        certificate = builder.sign(parent.private_key, hashes.SHA256())
+        parent.issued.add(certificate.serial_number)
+        return CertificateAuthority(certificate, key)
 
     def _with_crl_url(
         self, builder: x509.CertificateBuilder, crl_file: str | None
     ) -> x509.CertificateBuilder:
+        if self.ocsp_url is not None and crl_file is not None:
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP,
+                            x509.UniformResourceIdentifier(self.ocsp_url),
+                        )
+                    ]
+                ),
+                critical=False,
+            )
         if self.crl_url is None or crl_file is None:
             return builder
-        point = x509.DistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(f"{self.crl_url.rstrip('/')}/{crl_file}")],
-            relative_name=None,
-            reasons=None,
-            crl_issuer=None,
-        )
-        return builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        point = _distribution_point(self.published_url(crl_file))
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        if self.delta_crls:
+            delta = _distribution_point(self.published_url(delta_file_name(crl_file)))
+            builder = builder.add_extension(x509.FreshestCRL([delta]), critical=False)
+        return builder
+
+    def published_url(self, file_name: str) -> str:
+        """The address of a file published under `crl_url`."""
+        if self.crl_url is None:
+            raise ValueError("this test PKI publishes nothing: it has no crl_url")
+        return f"{self.crl_url.rstrip('/')}/{file_name}"
 
     def _write_index(self) -> None:
         index = {
@@ -454,16 +562,35 @@ def init_test_pki(
     keys: KeyPool | None = None,
     now: datetime | None = None,
     crl_url: str | None = None,
+    ocsp_url: str | None = None,
+    delta_crls: bool = False,
 ) -> TestPKI:
     """Create the CAs, CRLs and every person's keys in `directory` (see the module docstring).
 
     `crl_url` (e.g. ``http://127.0.0.1:8080/``) puts a CRL distribution point into the
     certificates so that revocation data can be fetched instead of read from the folder.
     """
-    pki = TestPKI(directory, keys=keys, now=now, crl_url=crl_url)
+    pki = TestPKI(
+        directory, keys=keys, now=now, crl_url=crl_url, ocsp_url=ocsp_url, delta_crls=delta_crls
+    )
     for person in people:
         pki.add_person(person)
     return pki
+
+
+def delta_file_name(crl_file: str) -> str:
+    """``intermediate.crl`` → ``intermediate-delta.crl``."""
+    stem, _, suffix = crl_file.rpartition(".")
+    return f"{stem}-delta.{suffix}"
+
+
+def _distribution_point(url: str) -> x509.DistributionPoint:
+    return x509.DistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(url)],
+        relative_name=None,
+        reasons=None,
+        crl_issuer=None,
+    )
 
 
 def _self_signed_ca(

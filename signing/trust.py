@@ -1,7 +1,12 @@
 """Whom we trust: CA certificates and CRLs, and certificate path validation against them.
 
-`TrustAnchors` holds the configured roots (self-signed CA certificates), intermediate CA
-certificates and CRLs, typically loaded from a folder with `TrustAnchors.from_folder`.
+`TrustAnchors` holds the trust anchors, intermediate CA certificates and CRLs, typically loaded
+from a folder with `TrustAnchors.from_folder`. Any CA certificate may be an anchor: the roots
+(self-signed) and every certificate whose issuer is not among the others, so that a folder
+holding only the national CA's intermediate certificate trusts what it issued. An intermediate
+whose issuer is there too stays an intermediate, and its issuer's CRL is checked for it.
+With `live` (a `signing.revocation.LiveRevocation`), missing or due CRLs are downloaded and
+OCSP is asked while a certificate is checked.
 `TrustAnchors.checker(moment)` gives a `ChainChecker` that validates signers' certificates with
 pyhanko-certvalidator (path building, validity periods, CRL/OCSP revocation) and answers with
 failure codes.
@@ -53,6 +58,7 @@ from pyhanko_certvalidator.policy_decl import (
 
 from signing.errors import Failure, FailureCode
 from signing.gost_pkix import GOST_SIGNATURE_VALIDATOR, gost_self_signed, supported_gost_key
+from signing.revocation import LiveRevocation, PreparedRevocation
 
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer")
 CRL_SUFFIX = ".crl"
@@ -138,16 +144,21 @@ class _PathCache:
 
 @dataclass(frozen=True, eq=False)
 class TrustAnchors:
-    """Trusted roots, known intermediate CAs and CRLs (asn1crypto objects)."""
+    """Trust anchors (`roots`: self-signed roots, or CA certificates whose issuer is not
+    known), known intermediate CAs and CRLs (asn1crypto objects), and optionally the live
+    revocation data of their folder."""
 
     roots: tuple[asn1_x509.Certificate, ...]
     intermediates: tuple[asn1_x509.Certificate, ...] = ()
     crls: tuple[asn1_crl.CertificateList, ...] = ()
+    live: LiveRevocation | None = None
     _paths: _PathCache = field(default_factory=_PathCache, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.roots:
-            raise ValueError("at least one trusted root certificate is required")
+            raise ValueError(
+                "at least one trusted CA certificate (a root or an intermediate) is required"
+            )
 
     @classmethod
     def from_certificates(
@@ -155,15 +166,17 @@ class TrustAnchors:
     ) -> TrustAnchors:
         """Sort DER/PEM CA certificates into roots (self-signed) and intermediates."""
         loaded = [cert for blob in certificates for cert in _load_certificates(blob)]
+        roots, intermediates = _sort_anchors(loaded)
         return cls(
-            roots=tuple(cert for cert, is_root in loaded if is_root),
-            intermediates=tuple(cert for cert, is_root in loaded if not is_root),
+            roots=roots,
+            intermediates=intermediates,
             crls=tuple(crl for blob in crls for crl in _load_crls(blob)),
         )
 
     @classmethod
-    def from_folder(cls, folder: Path | str) -> TrustAnchors:
-        """Load ``*.pem``, ``*.crt``, ``*.cer`` (CA certificates) and ``*.crl`` from `folder`.
+    def from_folder(cls, folder: Path | str, live: LiveRevocation | None = None) -> TrustAnchors:
+        """Load ``*.pem``, ``*.crt``, ``*.cer`` (CA certificates) and ``*.crl`` from `folder`
+        (the CRLs downloaded into it included); `live` keeps them current while checking.
 
         Other files (PKCS#12 keys, JSON indexes) are ignored; subfolders are not read. A file
         that cannot be read raises `ValueError` naming it.
@@ -178,11 +191,8 @@ class TrustAnchors:
                     crls.extend(_load_crls(path.read_bytes()))
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{path}: not a certificate or CRL: {exc}") from exc
-        return cls(
-            roots=tuple(cert for cert, is_root in certificates if is_root),
-            intermediates=tuple(cert for cert, is_root in certificates if not is_root),
-            crls=tuple(crls),
-        )
+        roots, intermediates = _sort_anchors(certificates)
+        return cls(roots=roots, intermediates=intermediates, crls=tuple(crls), live=live)
 
     def checker(
         self, moment: datetime, revocation: RevocationPolicy = DEFAULT_REVOCATION
@@ -205,7 +215,14 @@ class ChainChecker:
         self.trust = trust
         self.moment = moment
         self.revocation = revocation
-        self._contexts: dict[tuple[datetime, RevocationCheckingPolicy], ValidationContext] = {}
+        self._contexts: dict[
+            tuple[datetime, RevocationCheckingPolicy, int, int], ValidationContext
+        ] = {}
+        self._prepared: set[bytes] = set()
+        self._live_crls: list[asn1_crl.CertificateList] = []
+        self._live_ocsps: list[Any] = []
+        self.live_results: list[Any] = []
+        """What live revocation did for this checker's certificates (`FetchResult`s)."""
 
     def check(
         self,
@@ -249,7 +266,7 @@ class ChainChecker:
         end = min(path_until, moment + revocation.max_cache_age)
         if revocation.mode is not RevocationMode.OFF:
             # the CRLs of the CAs on this path must stay current for the answer to hold
-            for crl in self.trust.crls:
+            for crl in (*self.trust.crls, *self._live_crls):
                 if not any(crl.issuer == ca.subject for ca in path[:-1]):
                     continue
                 tbs = crl["tbs_cert_list"]
@@ -284,6 +301,8 @@ class ChainChecker:
             for c in other_certificates
             if c.ca and _supported_key(c) and c.dump() != certificate.dump()
         ]
+        if self.trust.live is not None and revocation.mode is not RevocationMode.OFF:
+            self._prepare(certificate, candidates, moment)
         failure = Failure(FailureCode.REVOCATION_UNKNOWN)
         for attempt in attempts:
             try:
@@ -307,16 +326,45 @@ class ChainChecker:
             return _Validation(path=path, revocation_checked=attempt is REQUIRE_REVINFO)
         return failure
 
+    def _prepare(
+        self,
+        certificate: asn1_x509.Certificate,
+        carried: Sequence[asn1_x509.Certificate],
+        moment: datetime,
+    ) -> None:
+        """Have the live revocation data download what `certificate`'s path needs (once per
+        certificate and checker); what it brings is added to the following validations."""
+        live = self.trust.live
+        der = certificate.dump()
+        if live is None or der in self._prepared:
+            return
+        self._prepared.add(der)
+        try:
+            prepared: PreparedRevocation = live.prepare(
+                x509.load_der_x509_certificate(der),
+                issuers=[_cryptography(c) for c in (*self.trust.intermediates, *carried)],
+                anchors=[_cryptography(c) for c in self.trust.roots],
+                known_crls=(*self.trust.crls, *self._live_crls),
+                now=moment,
+            )
+        except (ValueError, OSError) as exc:  # a broken revocation.json, an unwritable folder
+            self.live_results.append(exc)
+            return
+        self._live_crls += prepared.crls
+        self._live_ocsps += prepared.ocsps
+        self.live_results += prepared.results
+
     def _context(
         self, moment: datetime, attempt: RevocationCheckingPolicy, revocation: RevocationPolicy
     ) -> ValidationContext:
-        key = (moment, attempt)
+        key = (moment, attempt, len(self._live_crls), len(self._live_ocsps))
         if key not in self._contexts:
             fetch = revocation.fetch and attempt is not NO_REVOCATION
             self._contexts[key] = ValidationContext(
                 trust_roots=[c for c in self.trust.roots if _supported_key(c)],
                 other_certs=[c for c in self.trust.intermediates if _supported_key(c)],
-                crls=list(self.trust.crls),
+                crls=_newest(*self.trust.crls, *self._live_crls),
+                ocsps=list(self._live_ocsps),
                 moment=moment,
                 revinfo_policy=CertRevTrustPolicy(attempt),
                 allow_fetching=fetch,
@@ -407,13 +455,78 @@ def _load_crls(blob: bytes) -> list[asn1_crl.CertificateList]:
     return crls
 
 
+def _newest(*crls: asn1_crl.CertificateList) -> list[asn1_crl.CertificateList]:
+    """The newest CRL of each issuer, scope (issuing distribution point) and kind (full or
+    delta): pyhanko takes the first delta CRL that matches, and a newer one downloaded while
+    checking must not lose to the older one loaded with the folder."""
+    newest: dict[tuple[bytes, bytes, bool], asn1_crl.CertificateList] = {}
+    for crl in crls:
+        idp = crl.issuing_distribution_point_value
+        key = (
+            crl.issuer.dump(),
+            idp.dump() if idp is not None else b"",
+            crl.delta_crl_indicator_value is not None,
+        )
+        if key not in newest or _crl_order(crl) > _crl_order(newest[key]):
+            newest[key] = crl
+    return list(newest.values())
+
+
+def _crl_order(crl: asn1_crl.CertificateList) -> tuple[int, datetime]:
+    number = crl.crl_number_value
+    return (number.native if number is not None else -1, crl["tbs_cert_list"]["this_update"].native)
+
+
+def _sort_anchors(
+    loaded: Sequence[tuple[asn1_x509.Certificate, bool]],
+) -> tuple[tuple[asn1_x509.Certificate, ...], tuple[asn1_x509.Certificate, ...]]:
+    """(anchors, intermediates): the self-signed certificates and those whose issuer is not
+    among the loaded ones are anchors; the others are intermediates under a known issuer."""
+    subjects = {cert.subject.dump() for cert, _ in loaded}
+    roots: list[asn1_x509.Certificate] = []
+    intermediates: list[asn1_x509.Certificate] = []
+    for cert, self_signed in loaded:
+        if self_signed:
+            roots.append(cert)
+        elif cert.issuer.dump() not in subjects:
+            roots.append(_IntermediateAnchor.load(cert.dump(), strict=True))
+        else:
+            intermediates.append(cert)
+    return tuple(roots), tuple(intermediates)
+
+
+class _IntermediateAnchor(asn1_x509.Certificate):  # type: ignore[misc]
+    """An intermediate CA certificate trusted as an anchor. pyhanko-certvalidator takes the
+    issuer of a CRL that is a trust anchor for a self-signed one (it truncates the path to the
+    anchor alone only then); this one presents itself as self-issued so that the CRLs of an
+    intermediate-only trust folder can be checked. Its signature is never checked: it is
+    trusted as it is, like a root."""
+
+    @property
+    def self_signed(self) -> str:
+        return "maybe"
+
+    @property
+    def issuer(self) -> asn1_x509.Name:
+        return self.subject
+
+    @property
+    def authority_key_identifier(self) -> bytes | None:
+        return self.key_identifier  # type: ignore[no-any-return]
+
+
+def _cryptography(certificate: asn1_x509.Certificate) -> x509.Certificate:
+    return x509.load_der_x509_certificate(certificate.dump())
+
+
 def _is_self_signed(der: bytes) -> bool:
     """Issued by itself: same name, and the signature checks with its own key (GOST 34.10-2015
     with signing.gost; an algorithm that cannot be checked here, such as GOST 34.310-2004, for a
     CA the operator chose to trust)."""
-    cert = x509.load_der_x509_certificate(der)
-    if cert.issuer != cert.subject:
+    names = asn1_x509.Certificate.load(der)["tbs_certificate"]
+    if names["issuer"].dump() != names["subject"].dump():  # (cryptography warns on NCA's names)
         return False
+    cert = x509.load_der_x509_certificate(der)
     try:
         cert.verify_directly_issued_by(cert)
     except UnsupportedAlgorithm:

@@ -193,7 +193,7 @@ def install(app: Flask) -> Signatures:
         app.extensions["qujat.database"],
         registry.store,
         registry,
-        TrustFolder(settings.trust_dir),
+        TrustFolder(settings.trust_dir, fetch=settings.revocation_fetch),
         clock=registry.clock,
         revocation=revocation_policy(settings.revocation_mode),
     )

@@ -10,6 +10,7 @@ from service.cli.forms import render
 from service.cli.registry import audit, db, registry, storage, token
 from service.cli.server import serve
 from service.cli.signatures import commission_group, pki_group, sign_command
+from service.cli.trust import trust_group
 
 
 @click.group()
@@ -20,5 +21,5 @@ def main() -> None:
 
 for command in (render, serve, db, token, registry, storage, audit, calendar_group,
                 deadlines_group, mail_group, pki_group, sign_command, commission_group,
-                batch_group, worker_command):
+                batch_group, worker_command, trust_group):
     main.add_command(command)

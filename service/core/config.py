@@ -72,6 +72,8 @@ class Settings:
     trust_dir: Path | None = None
     # signatures: "require" (default) | "soft-fail" | "off" (development only)
     revocation_mode: str = "require"
+    # download due CRLs and ask OCSP while checking (signing.revocation); off: the folder as is
+    revocation_fetch: bool = True
     rate_limit_storage: str = DEFAULT_RATE_LIMIT_STORAGE
     verify_rate_limit: str = DEFAULT_VERIFY_RATE_LIMIT
     upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES
@@ -115,6 +117,7 @@ class Settings:
             max_body_bytes=_int(env, "QUJAT_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             trust_dir=Path(trust) if trust else None,
             revocation_mode=env.get("QUJAT_REVOCATION") or "require",
+            revocation_fetch=_flag(env, "QUJAT_REVOCATION_FETCH", True),
             rate_limit_storage=env.get("QUJAT_RATE_LIMIT_STORAGE", DEFAULT_RATE_LIMIT_STORAGE),
             verify_rate_limit=env.get("QUJAT_VERIFY_RATE_LIMIT") or DEFAULT_VERIFY_RATE_LIMIT,
             upload_max_bytes=_int(env, "QUJAT_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES),

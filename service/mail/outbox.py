@@ -645,7 +645,7 @@ def sender_for(settings: Settings, store: ObjectStore, clock: Clock,
         SmtpSettings.of(settings),
         clock=clock,
         public_base_url=settings.public_base_url,
-        trust=trust or TrustFolder(settings.trust_dir),
+        trust=trust or TrustFolder(settings.trust_dir, fetch=settings.revocation_fetch),
         hours=settings.working_hours,
     )
 

@@ -104,6 +104,7 @@ from signing import (
     verify_base64_cms,
     verify_signatures,
 )
+from signing.revocation import LiveRevocation
 from signing.trust import CERTIFICATE_SUFFIXES, CRL_SUFFIX
 
 PROTOCOL_FORMS = frozenset({Form.PROTOCOL, Form.HEADS_PROTOCOL})
@@ -298,10 +299,13 @@ def _requirements(session: Session, document_id: uuid.UUID) -> list[SignatureReq
 
 class TrustFolder:
     """The trust anchors of a folder, reloaded when one of its files changes (a new CRL), so
-    that a running service follows the CA without a restart and keeps its path cache between."""
+    that a running service follows the CA without a restart and keeps its path cache between.
+    With `fetch`, CRLs that are missing or due are downloaded into the folder while signatures
+    are checked, and OCSP is asked (signing.revocation; QUJAT_REVOCATION_FETCH)."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, *, fetch: bool = True) -> None:
         self.folder = folder
+        self.live = LiveRevocation(folder) if folder is not None and fetch else None
         self._lock = threading.Lock()
         self._loaded: tuple[tuple[tuple[str, int, int], ...], TrustAnchors] | None = None
 
@@ -314,7 +318,7 @@ class TrustFolder:
         with self._lock:
             if self._loaded is None or self._loaded[0] != stamp:
                 try:
-                    anchors = TrustAnchors.from_folder(self.folder)
+                    anchors = TrustAnchors.from_folder(self.folder, live=self.live)
                 except (OSError, ValueError) as error:  # unreadable, or no root CA in it
                     raise SigningUnavailable(
                         f"the trust folder {self.folder} cannot be used: {error}"

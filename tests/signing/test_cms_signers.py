@@ -24,8 +24,9 @@ MEMBERS = (TESTOV, AKHMETOVA, IVANOV)
 
 def combined(pki: TestPKI, content: bytes, *extra: bytes) -> bytes:
     signatures = [create_cms(content, pki.credential(m.iin)) for m in MEMBERS]
-    return combine_signatures([*signatures, *extra],
-                              extra_certificates=[pki.intermediate_path.read_bytes()])
+    return combine_signatures(
+        [*signatures, *extra], extra_certificates=[pki.intermediate_path.read_bytes()]
+    )
 
 
 def common_names(report: SignedDataReport) -> list[str]:
@@ -43,7 +44,8 @@ def test_every_signer_of_a_combined_p7s_is_verified(
     # a SET OF in DER: the file keeps its signers in the order of their encodings
     assert sorted(common_names(report)) == sorted(m.common_name for m in MEMBERS)
     assert sorted(s.signer.iin for s in report.signers if s.signer) == sorted(
-        m.iin for m in MEMBERS)
+        m.iin for m in MEMBERS
+    )
     for signer in report.signers:
         assert signer.ok, signer.failures
         assert signer.intact
@@ -96,9 +98,9 @@ def test_one_bad_signer_among_good_ones(
     assert FailureCode.REVOKED in bad.codes
     assert [s.status for s in by_serial.values()] == [Status.VALID] * 3
     # the single-signer check still refuses this file as a whole
-    assert verify_detached_cms(
-        combined(pki, protocol_pdf), protocol_pdf, trust=trust
-    ).codes == (FailureCode.SIGNER_COUNT,)
+    assert verify_detached_cms(combined(pki, protocol_pdf), protocol_pdf, trust=trust).codes == (
+        FailureCode.SIGNER_COUNT,
+    )
 
 
 def test_unreadable_files_have_file_level_failures_and_no_signers(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cms_tamper import gost_certificate
-from conftest import TESTOV
+from conftest import TESTOV, Specials
 from cryptography.hazmat.primitives import serialization
 
 from signing import FailureCode, RevocationPolicy, TrustAnchors, verify_detached_cms
@@ -40,10 +40,44 @@ def test_from_folder_sorts_roots_from_intermediates(pki: TestPKI, tmp_path: Path
     assert len(trust.crls) == 1
 
 
-def test_a_trust_store_needs_a_root(pki: TestPKI, tmp_path: Path) -> None:
-    (tmp_path / "intermediate.pem").write_bytes(pki.intermediate_path.read_bytes())
-    with pytest.raises(ValueError, match="root"):
+def test_a_trust_store_needs_a_ca_certificate(pki: TestPKI, tmp_path: Path) -> None:
+    (tmp_path / "intermediate.crl").write_bytes((pki.directory / "intermediate.crl").read_bytes())
+    with pytest.raises(ValueError, match="trusted CA certificate"):
         TrustAnchors.from_folder(tmp_path)
+
+
+def test_a_folder_holding_only_the_intermediate_trusts_what_it_issued(
+    pki: TestPKI, specials: Specials, protocol_pdf: bytes, tmp_path: Path
+) -> None:
+    (tmp_path / "intermediate.pem").write_bytes(pki.intermediate_path.read_bytes())
+    (tmp_path / "intermediate.crl").write_bytes((pki.directory / "intermediate.crl").read_bytes())
+
+    trust = TrustAnchors.from_folder(tmp_path)
+
+    assert [c.subject.native["common_name"] for c in trust.roots] == [
+        "ТЕСТ ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ"
+    ]
+    good = create_cms(protocol_pdf, pki.credential(TESTOV.iin))
+    report = verify_detached_cms(good, protocol_pdf, trust=trust)
+    assert report.ok, report.failures
+    assert report.revocation_checked  # the intermediate's own CRL, no root's needed
+    revoked = create_cms(protocol_pdf, specials.revoked)
+    assert verify_detached_cms(revoked, protocol_pdf, trust=trust).codes == (FailureCode.REVOKED,)
+    stranger = create_cms(protocol_pdf, specials.untrusted_root)
+    assert verify_detached_cms(stranger, protocol_pdf, trust=trust).codes == (
+        FailureCode.UNTRUSTED,
+    )
+
+
+def test_with_the_root_present_the_intermediate_is_not_an_anchor(
+    pki: TestPKI, tmp_path: Path
+) -> None:
+    """Then the root's CRL is checked for the intermediate, as before."""
+    for name in ("root.pem", "intermediate.pem"):
+        (tmp_path / name).write_bytes((pki.directory / name).read_bytes())
+    trust = TrustAnchors.from_folder(tmp_path)
+    assert len(trust.roots) == 1
+    assert len(trust.intermediates) == 1
 
 
 @pytest.fixture
