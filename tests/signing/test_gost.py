@@ -111,7 +111,9 @@ def test_encodings_round_trip_and_reject_wrong_lengths() -> None:
     assert encoded[:3] == b"\x04\x81\x80"
     assert gost.decode_public_key(curve, encoded) == (A2_QX, A2_QY)
     signature = gost.encode_signature(curve, A2_R, A2_S)
-    assert signature[:2] == bytes.fromhex("1081")  # s first (RFC 4491)
+    assert signature[:2] == bytes.fromhex("36ae")  # r first, little-endian (NCA)
+    assert signature[-2:] == bytes.fromhex("8110")
+    assert gost.encode_signature_rfc4491(curve, A2_R, A2_S)[:2] == bytes.fromhex("1081")
     assert gost.decode_signature(curve, signature) == (A2_R, A2_S)
     with pytest.raises(ValueError, match="expected 128"):
         gost.decode_signature(curve, signature[:-1])

@@ -1,0 +1,60 @@
+"""GOST signatures on certificates, CRLs and OCSP answers, for pyhanko-certvalidator.
+
+pyhanko-certvalidator checks every signature on a path (certificates, CRLs, OCSP responses and
+their responders' certificates) through one `SignatureValidator`. `GostSignatureValidator`
+checks the Kazakh GOST 34.10-2015 algorithms with `signing.gost` and hands every other
+algorithm to pyhanko's own validator, so RSA and ECDSA behave exactly as before.
+"""
+
+from __future__ import annotations
+
+from asn1crypto import algos, keys
+from cryptography.exceptions import InvalidSignature
+from pyhanko_certvalidator.errors import AlgorithmNotSupported
+from pyhanko_certvalidator.sig_validate import (
+    DEFAULT_VALIDATION_CONTEXT,
+    DefaultSignatureValidator,
+    SignatureValidationContext,
+)
+
+from signing import gost
+
+
+class GostSignatureValidator(DefaultSignatureValidator):
+    """pyhanko's signature validator, plus GOST 34.10-2015 (512 and 256 bits)."""
+
+    def validate_signature(
+        self,
+        signature: bytes,
+        signed_data: bytes,
+        public_key_info: keys.PublicKeyInfo,
+        signature_algorithm: algos.SignedDigestAlgorithm,
+        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+    ) -> None:
+        oid: str = signature_algorithm["algorithm"].dotted
+        key_oid: str = public_key_info["algorithm"]["algorithm"].dotted
+        if not (gost.is_gost_oid(oid) or gost.is_gost_oid(key_oid)):
+            super().validate_signature(
+                signature, signed_data, public_key_info, signature_algorithm, context
+            )
+            return
+        try:
+            verified = gost.verify_signed_data(oid, signed_data, signature, public_key_info)
+        except (gost.UnsupportedGost, gost.GostUnavailable) as exc:
+            raise AlgorithmNotSupported(str(exc)) from exc
+        except ValueError as exc:  # a damaged key: nothing can verify with it
+            raise InvalidSignature(str(exc)) from exc
+        if not verified:
+            raise InvalidSignature("GOST 34.10-2015 signature does not verify")
+
+
+GOST_SIGNATURE_VALIDATOR = GostSignatureValidator()
+
+
+def supported_gost_key(spki: keys.PublicKeyInfo) -> bool:
+    """A GOST 34.10-2015 key this library can verify with (an issuer worth considering)."""
+    try:
+        gost.spki_public_key(spki)
+    except ValueError:
+        return False
+    return True
