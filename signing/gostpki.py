@@ -53,8 +53,10 @@ INTERMEDIATE_FILE = "intermediate_gost.pem"
 ROOT_CRL_FILE = "root_gost.crl"
 INTERMEDIATE_CRL_FILE = "intermediate_gost.crl"
 INDEX_FILE = "people_gost.json"
-ROOT_NAME = "ТЕСТ НЕГІЗГІ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)"
-INTERMEDIATE_NAME = "ТЕСТ ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)"
+# NCA's own short forms (НЕГІЗГІ КО = the root CA, ҰКО = the national CA), prefixed ТЕСТ; the
+# full names pass 64 bytes of UTF-8, which `cryptography` warns about when it reads them.
+ROOT_NAME = "ТЕСТ НЕГІЗГІ КО (GOST)"
+INTERMEDIATE_NAME = "ТЕСТ ҰКО (GOST)"
 
 # NCA's OIDs: the certificate policy of its CAs and its CPS, the purposes of its keys.
 NCA_POLICY = "1.2.398.3.3.2"

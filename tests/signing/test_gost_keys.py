@@ -165,7 +165,7 @@ def test_chain_is_signed_in_gost(gost_pki: GostTestPKI) -> None:
     assert intermediate.ca
     assert root.ca
     assert root.subject == root.issuer
-    assert intermediate.subject.native["common_name"] == "ТЕСТ ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)"
+    assert intermediate.subject.native["common_name"] == "ТЕСТ ҰКО (GOST)"
 
 
 def test_person_certificates_are_ncas_profile(gost_pki: GostTestPKI) -> None:
