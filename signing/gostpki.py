@@ -278,8 +278,12 @@ class GostTestPKI:
         key_usage: Iterable[str] | None = None,
         extended_key_usage: Iterable[str] | None = None,
         issuer: GostCertificateAuthority | None = None,
+        with_chain: bool = True,
     ) -> Credential:
-        """Issue a GOST certificate for `person`; defaults give NCA's `role` profile."""
+        """Issue a GOST certificate for `person`; defaults give NCA's `role` profile.
+
+        `key` (default: a fresh one of `bits`) is the key certified; `with_chain` puts the
+        issuing CA's certificate (unless the root's) beside the credential."""
         ca = issuer or self.intermediate
         key = key or GostPrivateKey.generate(bits)
         purpose = PURPOSE_ORGANISATION if person.bin else PURPOSE_INDIVIDUAL
@@ -317,7 +321,7 @@ class GostTestPKI:
             not_after=not_after or self.now + PERSON_VALIDITY,
             extensions=extensions,
         )
-        chain = (ca.cryptography_certificate,) if ca is not self.root else ()
+        chain = (ca.cryptography_certificate,) if with_chain and ca is not self.root else ()
         return Credential(
             private_key=key,
             certificate=x509.load_der_x509_certificate(certificate.dump()),
@@ -330,6 +334,29 @@ class GostTestPKI:
             not_before=self.now - timedelta(days=400),
             not_after=self.now - timedelta(days=1),
         )
+
+    def issue_not_yet_valid(self, person: Person) -> Credential:
+        return self.issue(
+            person,
+            not_before=self.now + timedelta(days=1),
+            not_after=self.now + timedelta(days=366),
+        )
+
+    def issue_self_signed(self, person: Person) -> Credential:
+        """A signing certificate that looks right but is signed by its own key."""
+        key = GostPrivateKey.generate(512)
+        own = GostCertificateAuthority(
+            asn1_x509.Certificate(
+                {
+                    "tbs_certificate": {
+                        "subject": asn1_x509.Name.load(person.subject().public_bytes()),
+                        "subject_public_key_info": keys.PublicKeyInfo.load(key.public_key_info()),
+                    }
+                }
+            ),
+            key,
+        )
+        return self.issue(person, key=key, issuer=own, with_chain=False)
 
     def issue_revoked(self, person: Person) -> Credential:
         """Issue a signing certificate and list it in the intermediate CA's CRL."""
