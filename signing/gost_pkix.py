@@ -8,6 +8,10 @@ algorithm to pyhanko's own validator, so RSA and ECDSA behave exactly as before.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 from asn1crypto import algos, keys
 from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator.errors import AlgorithmNotSupported
@@ -39,13 +43,36 @@ class GostSignatureValidator(DefaultSignatureValidator):
             )
             return
         try:
-            verified = gost.verify_signed_data(oid, signed_data, signature, public_key_info)
+            verified = _verified(oid, signed_data, signature, public_key_info)
         except (gost.UnsupportedGost, gost.GostUnavailable) as exc:
             raise AlgorithmNotSupported(str(exc)) from exc
         except ValueError as exc:  # a damaged key: nothing can verify with it
             raise InvalidSignature(str(exc)) from exc
         if not verified:
             raise InvalidSignature("GOST 34.10-2015 signature does not verify")
+
+
+_CacheKey = tuple[str, bytes, bytes, bytes]
+_verdicts: OrderedDict[_CacheKey, bool] = OrderedDict()
+_verdicts_lock = threading.Lock()
+_MAX_VERDICTS = 4096
+
+
+def _verified(oid: str, signed_data: bytes, signature: bytes, spki: keys.PublicKeyInfo) -> bool:
+    """Memoised by (algorithm, SHA-256 of the signed bytes, signature, key): a protocol's
+    signers share their CA certificates and CRLs, and pyhanko checks each of those signatures
+    once per signer's path. Only the digest of the signed bytes is kept (a CRL can be large)."""
+    key = (oid, hashlib.sha256(signed_data).digest(), signature, spki.dump())
+    with _verdicts_lock:
+        if key in _verdicts:
+            _verdicts.move_to_end(key)
+            return _verdicts[key]
+    verdict = gost.verify_signed_data(oid, signed_data, signature, spki)
+    with _verdicts_lock:
+        _verdicts[key] = verdict
+        while len(_verdicts) > _MAX_VERDICTS:
+            _verdicts.popitem(last=False)
+    return verdict
 
 
 GOST_SIGNATURE_VALIDATOR = GostSignatureValidator()
