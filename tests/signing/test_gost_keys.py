@@ -250,3 +250,22 @@ def test_gost_cms_from_the_test_pki(gost_pki: GostTestPKI) -> None:
     assert _verifies(_set_of(signer), signer["signature"].native, certificate)
     assert isinstance(signer["signature"], core.OctetString)
     assert len(signer["signature"].native) == 128
+
+
+def test_nca_key_signature_is_intact_for_our_verifier(gost_pki: GostTestPKI) -> None:
+    """NCA's own key through our signing path and our verifier: intact; only untrusted here
+    (this folder does not hold NCA's test CA)."""
+    from signing import Status, TrustAnchors, verify_detached_cms
+
+    der = sign_detached(b"abc", NCA_GOST[1].read_bytes(), NCA_PASSWORD, signing_time=WHEN)
+    report = verify_detached_cms(
+        der, b"abc", trust=TrustAnchors.from_folder(gost_pki.directory), now=WHEN
+    )
+    assert report.intact
+    assert report.algorithm == "gost2015-512"
+    assert report.status == Status.INVALID
+    assert [f.code.value for f in report.failures] == ["untrusted"]
+    tampered = verify_detached_cms(
+        der, b"abd", trust=TrustAnchors.from_folder(gost_pki.directory), now=WHEN
+    )
+    assert not tampered.intact
