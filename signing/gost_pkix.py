@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 
-from asn1crypto import algos, keys
+from asn1crypto import algos, keys, x509
 from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator.errors import AlgorithmNotSupported
 from pyhanko_certvalidator.sig_validate import (
@@ -21,7 +21,7 @@ from pyhanko_certvalidator.sig_validate import (
     SignatureValidationContext,
 )
 
-from signing import gost
+import signing.gost as gost
 
 
 class GostSignatureValidator(DefaultSignatureValidator):
@@ -85,3 +85,19 @@ def supported_gost_key(spki: keys.PublicKeyInfo) -> bool:
     except ValueError:
         return False
     return True
+
+
+def gost_self_signed(der: bytes) -> bool:
+    """Whether a certificate (issuer = subject already checked) verifies with its own key:
+    for GOST 34.10-2015 the signature is checked; any other algorithm this library cannot
+    check counts as self-signed (a root the operator chose to trust)."""
+    cert = x509.Certificate.load(der)
+    oid: str = cert["signature_algorithm"]["algorithm"].dotted
+    try:
+        return gost.verify_signed_data(
+            oid, cert["tbs_certificate"].dump(), cert["signature_value"].native, cert.public_key
+        )
+    except (gost.UnsupportedGost, gost.GostUnavailable):
+        return True
+    except ValueError:
+        return False

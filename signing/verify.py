@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from signing import gost
+import signing.gost as gost
 from signing.errors import Failure, FailureCode, Lang
 from signing.identity import SignerIdentity, is_valid_iin
 from signing.trust import DEFAULT_REVOCATION, ChainChecker, RevocationPolicy, TrustAnchors
@@ -584,6 +584,9 @@ def _check_gost_algorithms(
     if facts.gost_problem is not None:
         return (facts.gost_problem,)
     known = gost.SIGNATURE_ALGORITHMS.get(signature_oid)
+    if known is None and facts.gost_key is not None and not gost.is_gost_oid(signature_oid):
+        detail = f"signature {signature_oid} with a GOST key"
+        return (Failure(FailureCode.CERT_MISMATCH, detail),)
     if known is None:
         detail = f"GOST signature algorithm {signature_oid}"
         if signature_oid.startswith("1.2.398.3.10.1.1.1."):

@@ -17,32 +17,42 @@ from asn1crypto import x509 as asn1_x509
 from signing import gost
 
 CURVE = gost.KZ_512_A
-SIGNATURE = gost.KZ_GOST2015_512_SIGNATURE
-DIGEST = gost.KZ_GOST2015_512_DIGEST
+CURVE_256 = gost.TC26_256_A
 
 
-def spki(point: tuple[int, int]) -> keys.PublicKeyInfo:
+def _oids(curve: gost.GostCurve) -> tuple[str, str]:
+    """(signature OID, digest OID) for a curve's size."""
+    if curve.size == 64:
+        return gost.KZ_GOST2015_512_SIGNATURE, gost.KZ_GOST2015_512_DIGEST
+    return gost.KZ_GOST2015_256_SIGNATURE, gost.KZ_GOST2015_256_DIGEST
+
+
+def _digest(curve: gost.GostCurve, data: bytes) -> bytes:
+    return gost.streebog512(data) if curve.size == 64 else gost.streebog256(data)
+
+
+def spki(point: tuple[int, int], curve: gost.GostCurve = CURVE) -> keys.PublicKeyInfo:
     parameters = gost.GostKeyParameters(
-        {"public_key_param_set": CURVE.oid, "digest_param_set": DIGEST}
+        {"public_key_param_set": curve.oid, "digest_param_set": _oids(curve)[1]}
     )
     info = core.Sequence(
         contents=(
             core.Sequence(
                 contents=core.ObjectIdentifier(gost.KZ_GOST2015_KEY).dump() + parameters.dump()
             ).dump()
-            + core.OctetBitString(gost.encode_public_key(CURVE, point)).dump()
+            + core.OctetBitString(gost.encode_public_key(curve, point)).dump()
         )
     )
     return keys.PublicKeyInfo.load(info.dump())
 
 
-def sign_bytes(d: int, data: bytes) -> bytes:
-    r, s = gost.sign_digest(CURVE, d, gost.streebog512(data))
-    return gost.encode_signature(CURVE, r, s)
+def sign_bytes(d: int, data: bytes, curve: gost.GostCurve = CURVE) -> bytes:
+    r, s = gost.sign_digest(curve, d, _digest(curve, data))
+    return gost.encode_signature(curve, r, s)
 
 
-def _algorithm() -> algos.SignedDigestAlgorithm:
-    return algos.SignedDigestAlgorithm({"algorithm": SIGNATURE})
+def _algorithm(curve: gost.GostCurve = CURVE) -> algos.SignedDigestAlgorithm:
+    return algos.SignedDigestAlgorithm({"algorithm": _oids(curve)[0]})
 
 
 def _name(common_name: str, iin: str | None = None) -> asn1_x509.Name:
@@ -59,6 +69,7 @@ class GostCA:
     certificate: asn1_x509.Certificate
     d: int
     revoked: list[tuple[int, datetime]] = field(default_factory=list)
+    curve: gost.GostCurve = CURVE
 
     @property
     def der(self) -> bytes:
@@ -73,7 +84,7 @@ class GostCA:
         tbs = asn1_crl.TbsCertList(
             {
                 "version": "v2",
-                "signature": _algorithm(),
+                "signature": _algorithm(self.curve),
                 "issuer": self.certificate.subject,
                 "this_update": asn1_x509.Time({"utc_time": this_update}),
                 "next_update": asn1_x509.Time({"utc_time": next_update}),
@@ -91,8 +102,8 @@ class GostCA:
         signed = asn1_crl.CertificateList(
             {
                 "tbs_cert_list": tbs,
-                "signature_algorithm": _algorithm(),
-                "signature": sign_bytes(self.d, tbs.dump()),
+                "signature_algorithm": _algorithm(self.curve),
+                "signature": sign_bytes(self.d, tbs.dump(), self.curve),
             }
         )
         dumped: bytes = signed.dump()
@@ -103,6 +114,7 @@ class GostCA:
 class GostCredential:
     certificate: asn1_x509.Certificate
     d: int
+    curve: gost.GostCurve = CURVE
 
 
 def issue(
@@ -115,11 +127,14 @@ def issue(
     not_after: datetime,
     ca: bool = False,
     auth: bool = False,
+    curve: gost.GostCurve = CURVE,
 ) -> asn1_x509.Certificate:
-    """A certificate for the key `d` (self-signed when `issuer` is None)."""
-    point = gost.public_key(CURVE, d)
-    key_info = spki(point)
-    key_id = hashlib.sha256(gost.encode_public_key(CURVE, point)).digest()[:20]
+    """A certificate for the key `d` on `curve` (self-signed when `issuer` is None), signed
+    with the issuer's key on the issuer's curve."""
+    point = gost.public_key(curve, d)
+    key_info = spki(point, curve)
+    key_id = hashlib.sha256(gost.encode_public_key(curve, point)).digest()[:20]
+    signer_curve = curve if issuer is None else issuer.curve
     issuer_name = subject if issuer is None else issuer.certificate.subject
     issuer_key_id = key_id if issuer is None else issuer.certificate.key_identifier
     issuer_d = d if issuer is None else issuer.d
@@ -154,7 +169,7 @@ def issue(
         {
             "version": "v3",
             "serial_number": serial,
-            "signature": _algorithm(),
+            "signature": _algorithm(signer_curve),
             "issuer": issuer_name,
             "validity": {
                 "not_before": asn1_x509.Time({"utc_time": not_before}),
@@ -168,15 +183,15 @@ def issue(
     return asn1_x509.Certificate(
         {
             "tbs_certificate": tbs,
-            "signature_algorithm": _algorithm(),
-            "signature_value": sign_bytes(issuer_d, tbs.dump()),
+            "signature_algorithm": _algorithm(signer_curve),
+            "signature_value": sign_bytes(issuer_d, tbs.dump(), signer_curve),
         }
     )
 
 
-def _key(label: str) -> int:
+def _key(label: str, curve: gost.GostCurve = CURVE) -> int:
     """A fixed private key per label (test material only)."""
-    return int.from_bytes(hashlib.sha512(label.encode()).digest(), "big") % (CURVE.q - 1) + 1
+    return int.from_bytes(hashlib.sha512(label.encode()).digest(), "big") % (curve.q - 1) + 1
 
 
 @dataclass
@@ -222,9 +237,11 @@ class GostPKI:
         auth: bool = False,
         not_before: datetime | None = None,
         not_after: datetime | None = None,
+        curve: gost.GostCurve = CURVE,
     ) -> GostCredential:
+        """A person's certificate from the CA (512-bit key unless `curve` says otherwise)."""
         self._serial += 1
-        d = _key(f"{iin} {common_name} {self._serial}")
+        d = _key(f"{iin} {common_name} {self._serial}", curve)
         cert = issue(
             _name(common_name, iin),
             d,
@@ -233,8 +250,9 @@ class GostPKI:
             not_before=not_before or self.now - timedelta(days=30),
             not_after=not_after or self.now + timedelta(days=335),
             auth=auth,
+            curve=curve,
         )
-        return GostCredential(cert, d)
+        return GostCredential(cert, d, curve)
 
     def revoke(self, credential: GostCredential, when: datetime) -> None:
         self.ca.revoked.append((credential.certificate.serial_number, when))
@@ -249,12 +267,14 @@ def sign_cms(
 ) -> bytes:
     """A CAdES-BES detached (or attached) CMS as NCALayer makes it with a GOST-512 key."""
     cert = credential.certificate
+    curve = credential.curve
+    signature_oid, digest_oid = _oids(curve)
     attributes = [
         cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
         cms.CMSAttribute(
             {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]}
         ),
-        cms.CMSAttribute({"type": "message_digest", "values": [gost.streebog512(content)]}),
+        cms.CMSAttribute({"type": "message_digest", "values": [_digest(curve, content)]}),
     ]
     signed_attrs = cms.CMSAttributes(sorted(attributes, key=lambda a: bytes(a.dump())))
     signer_info = cms.SignerInfo(
@@ -267,10 +287,10 @@ def sign_cms(
                     )
                 }
             ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": DIGEST}),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_oid}),
             "signed_attrs": signed_attrs,
-            "signature_algorithm": _algorithm(),
-            "signature": sign_bytes(credential.d, signed_attrs.dump()),
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": signature_oid}),
+            "signature": sign_bytes(credential.d, signed_attrs.dump(), curve),
         }
     )
     encap: dict[str, object] = {"content_type": "data"}
@@ -279,7 +299,7 @@ def sign_cms(
     signed_data = cms.SignedData(
         {
             "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": DIGEST})],
+            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_oid})],
             "encap_content_info": encap,
             "certificates": cms.CertificateSet([cert]),
             "signer_infos": [signer_info],

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
 from signing import FailureCode, Status, verify_cms_signers, verify_detached_cms
@@ -157,3 +158,74 @@ def test_the_real_nca_gost_chain_validates_through_pyhanko() -> None:
         revocation=RevocationPolicy(mode=RevocationMode.OFF),
     )
     assert FailureCode.EXPIRED in later.signers[0].codes
+
+
+def test_a_gost_256_signature_under_the_512_bit_ca_is_valid(pki: GostPKI) -> None:
+    credential = pki.credential(IIN, "ТЕСТОВ ТЕСТ", curve=gost_pki.CURVE_256)
+    report = verify_detached_cms(
+        sign_cms(CONTENT, credential, SIGNED_AT), CONTENT, trust=trust_of(pki), now=NOW
+    )
+    assert report.status is Status.VALID, report.failures
+    assert report.algorithm == "gost2015-256"
+
+
+def test_a_512_bit_signature_claimed_for_a_256_bit_key_is_a_mismatch(pki: GostPKI) -> None:
+    small = pki.credential(IIN, "ТЕСТОВ ТЕСТ", curve=gost_pki.CURVE_256)
+    large = pki.credential(IIN, "ТЕСТОВ ТЕСТ")
+    # the 512-bit signer's CMS, with the 256-bit certificate put in its place
+    der = with_signer_certificate(sign_cms(CONTENT, large, SIGNED_AT), small.certificate)
+    report = verify_detached_cms(der, CONTENT, trust=trust_of(pki), now=NOW)
+    assert report.codes == (FailureCode.CERT_MISMATCH,)
+    assert "512-bit signature, 256-bit key" in report.failures[0].detail
+
+
+def test_a_gost_root_is_recognised_by_its_own_signature(pki: GostPKI) -> None:
+    sorted_trust = trust_of(pki)
+    assert [c.dump() for c in sorted_trust.roots] == [pki.root.der]
+    assert [c.dump() for c in sorted_trust.intermediates] == [pki.ca.der]
+    # same name as issuer and subject, signed by another key: not a root
+    fake = gost_pki.issue(
+        pki.root.certificate.subject,
+        pki.root.d,
+        issuer=GostCA(pki.root.certificate, pki.root.d + 1),
+        serial=9,
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=30),
+        ca=True,
+    )
+    loaded = TrustAnchors.from_certificates([pki.root.der, fake.dump()])
+    assert [c.dump() for c in loaded.roots] == [pki.root.der]
+
+
+def with_signer_certificate(der: bytes, certificate: asn1_x509.Certificate) -> bytes:
+    info = cms.ContentInfo.load(der)
+    signed_data = info["content"]
+    signed_data["certificates"] = cms.CertificateSet(
+        [cms.CertificateChoices("certificate", certificate)]
+    )
+    signer_info = signed_data["signer_infos"][0]
+    signer_info["sid"] = cms.SignerIdentifier(
+        "issuer_and_serial_number",
+        cms.IssuerAndSerialNumber(
+            {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
+        ),
+    )
+    dumped: bytes = info.dump(force=True)
+    return dumped
+
+
+def test_algorithms_that_do_not_fit_the_key_or_each_other_are_refused(pki: GostPKI) -> None:
+    gost_credential = pki.credential(IIN, "ТЕСТОВ ТЕСТ")
+    # NCA's RSA signer (tests/signing/data/nca) alone, its certificate replaced by a GOST one
+    info = cms.ContentInfo.load((NCA / "cms_gost512_rsa_detached.p7s").read_bytes())
+    info["content"]["signer_infos"] = cms.SignerInfos([info["content"]["signer_infos"][1]])
+    rsa_der = with_signer_certificate(info.dump(force=True), gost_credential.certificate)
+    report = verify_detached_cms(rsa_der, b"test123", trust=trust_of(pki), now=NOW)
+    assert report.codes == (FailureCode.CERT_MISMATCH,)
+    assert report.failures[0].detail == "signature 1.2.840.113549.1.1.11 with a GOST key"
+    # a GOST-512 signature declaring the Streebog-256 digest: an unsupported combination
+    info = cms.ContentInfo.load(sign_cms(CONTENT, gost_credential, SIGNED_AT))
+    info["content"]["signer_infos"][0]["digest_algorithm"] = {"algorithm": "1.2.398.3.10.1.3.2"}
+    report = verify_detached_cms(info.dump(force=True), CONTENT, trust=trust_of(pki), now=NOW)
+    assert report.codes == (FailureCode.UNSUPPORTED_ALGORITHM,)
+    assert "with digest 1.2.398.3.10.1.3.2" in report.failures[0].detail

@@ -6,6 +6,10 @@ signed attributes, certificates, CRLs and OCSP answers, and the other plausible 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -228,3 +232,52 @@ def test_a_gost_34_310_2004_key_is_refused_as_unsupported_with_a_clear_message()
     assert report.codes == (FailureCode.UNSUPPORTED_ALGORITHM,)
     assert report.status is Status.INDETERMINATE
     assert "GOST 34.310-2004" in report.failures[0].detail
+
+
+PROBE_WITHOUT_PROVIDER = """
+import json, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from asn1crypto import x509
+from signing import gost, verify_cms_signers
+from signing.trust import RevocationMode, RevocationPolicy, TrustAnchors
+data = Path(sys.argv[1])
+ca = x509.Certificate.load((data / "nca_gost2022_test.cer").read_bytes())
+report = verify_cms_signers(
+    (data / "cms_gost512_rsa_detached.p7s").read_bytes(), b"test123",
+    trust=TrustAnchors(roots=(ca,)), now=datetime(2022, 9, 28, tzinfo=UTC),
+    revocation=RevocationPolicy(mode=RevocationMode.OFF))
+try:
+    gost.streebog512(b"x")
+    raised = ""
+except gost.GostUnavailable as exc:
+    raised = str(exc)
+first = report.signers[0]
+print(json.dumps({"available": gost.streebog_available(), "raised": raised,
+                  "gost": [first.status, [str(f.code) for f in first.failures],
+                           [f.detail for f in first.failures]],
+                  "rsa_valid": report.signers[1].valid}))
+"""
+
+
+def test_without_the_gost_provider_gost_is_unsupported_naming_the_package_and_rsa_still_works() -> (
+    None
+):
+    """OpenSSL looks for providers in OPENSSL_MODULES; pointed elsewhere, gostprov is missing."""
+    env = {**os.environ, "OPENSSL_MODULES": str(DATA / "no-such-folder")}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE_WITHOUT_PROVIDER, str(DATA)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    found = json.loads(result.stdout)
+    assert found["available"] is False
+    assert "libengine-gost-openssl" in found["raised"]
+    status, failure_codes, details = found["gost"]
+    assert status == "indeterminate"
+    assert failure_codes == ["unsupported_algorithm"]
+    assert "libengine-gost-openssl" in details[0]
+    assert found["rsa_valid"] is True
