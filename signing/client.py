@@ -5,6 +5,11 @@ leaves their hands; this module produces the same structure from a PKCS#12 file:
 one SignerInfo (issuerAndSerialNumber), SHA-256, and the signed attributes contentType,
 signingTime, messageDigest and signingCertificateV2 (ESS, RFC 5035). The content is left out
 (detached, like ``createCAdESFromBase64(..., attach=false)``) unless `attach` is set.
+
+A GOST 34.10-2015 key (NCA's ``GOST512_…`` files, read by `signing.pkcs12`) signs as Kalkan
+does: digest algorithm Streebog-512 (1.2.398.3.10.1.3.3, NULL parameters), signature algorithm
+1.2.398.3.10.1.1.2.3.2 (NULL parameters), messageDigest the Streebog-512 of the content, the
+same four signed attributes, the ESS certificate hash SHA-256 (as NCALayer's CMS have it).
 """
 
 from __future__ import annotations
@@ -14,16 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from asn1crypto import algos, cms, tsp
+from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from signing import pkcs12 as nca_pkcs12
+from signing.gostkey import GostPrivateKey, is_gost_key_algorithm
+
 DigestName = Literal["sha1", "sha256", "sha384", "sha512"]
 RsaPadding = Literal["pkcs1v15", "pss"]
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+AnyKey = SigningKey | GostPrivateKey
 
 # The password NCA puts on its test keys.
 TEST_PASSWORD = b"123456"
@@ -40,20 +49,50 @@ _HASHES: dict[DigestName, hashes.HashAlgorithm] = {
 class Credential:
     """A private key with its certificate (and the CA certificates that came with it)."""
 
-    private_key: SigningKey
+    private_key: AnyKey
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
 
     @classmethod
     def from_pkcs12(cls, data: bytes, password: bytes | None) -> Credential:
-        key, certificate, chain = pkcs12.load_key_and_certificates(data, password)
+        """Read a PKCS#12 file: RSA and EC keys through `cryptography`, and what it cannot read
+        (NCA's GOST keys, RC2-40 bags without OpenSSL's legacy provider) through
+        `signing.pkcs12`. `ValueError` says what is wrong (the password, the key, the file)."""
+        try:
+            key, certificate, chain = pkcs12.load_key_and_certificates(data, password)
+        except ValueError:
+            return cls._from_nca_pkcs12(data, password)
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise ValueError("the PKCS#12 file holds no RSA or EC private key")
         if certificate is None:
             raise ValueError("the PKCS#12 file holds no certificate")
         return cls(private_key=key, certificate=certificate, chain=tuple(chain))
 
+    @classmethod
+    def _from_nca_pkcs12(cls, data: bytes, password: bytes | None) -> Credential:
+        contents = nca_pkcs12.read_pkcs12(data, password)
+        algorithm = contents.key_algorithm
+        certificate = x509.load_der_x509_certificate(contents.certificate)
+        chain = tuple(x509.load_der_x509_certificate(c) for c in contents.chain)
+        if is_gost_key_algorithm(algorithm):
+            gost_key = GostPrivateKey.from_private_key_info(contents.private_key_info)
+            return cls(private_key=gost_key, certificate=certificate, chain=chain)
+        key = serialization.load_der_private_key(contents.private_key_info, None)
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise ValueError(f"the PKCS#12 key ({algorithm}) is not RSA, EC or GOST")
+        return cls(private_key=key, certificate=certificate, chain=chain)
+
     def to_pkcs12(self, password: bytes = TEST_PASSWORD, name: str | None = None) -> bytes:
+        """A PKCS#12 file: a GOST key in NCA's own format (`signing.pkcs12`), RSA and EC keys
+        as `cryptography` writes them (PBES2, AES-256, SHA-256)."""
+        if isinstance(self.private_key, GostPrivateKey):
+            return nca_pkcs12.write_pkcs12(
+                self.private_key.private_key_info(),
+                self.certificate.public_bytes(serialization.Encoding.DER),
+                tuple(c.public_bytes(serialization.Encoding.DER) for c in self.chain),
+                password=password,
+                friendly_name=name,
+            )
         encryption = (
             serialization.PrivateFormat.PKCS12.encryption_builder()
             .kdf_rounds(2048)
@@ -114,10 +153,24 @@ def create_cms(
     cert = asn1_x509.Certificate.load(
         credential.certificate.public_bytes(serialization.Encoding.DER)
     )
-    signed_attrs = _signed_attributes(content, cert, when.astimezone(UTC), digest_algorithm)
-    signature_algorithm, signature = _sign(
-        credential.private_key, signed_attrs.dump(), digest_algorithm, rsa_padding
-    )
+    key = credential.private_key
+    if isinstance(key, GostPrivateKey):
+        digest = algos.DigestAlgorithm(
+            {"algorithm": key.digest_algorithm, "parameters": core.Null()}
+        )
+        signed_attrs = _signed_attributes(
+            content, cert, when.astimezone(UTC), "sha256", key.digest(content)
+        )
+        signature_algorithm = algos.SignedDigestAlgorithm(
+            {"algorithm": key.signature_algorithm, "parameters": core.Null()}
+        )
+        signature = key.sign(signed_attrs.dump())
+    else:
+        digest = algos.DigestAlgorithm({"algorithm": digest_algorithm})
+        signed_attrs = _signed_attributes(content, cert, when.astimezone(UTC), digest_algorithm)
+        signature_algorithm, signature = _sign(
+            key, signed_attrs.dump(), digest_algorithm, rsa_padding
+        )
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
@@ -128,7 +181,7 @@ def create_cms(
                     )
                 }
             ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
+            "digest_algorithm": digest,
             "signed_attrs": signed_attrs,
             "signature_algorithm": signature_algorithm,
             "signature": signature,
@@ -144,7 +197,7 @@ def create_cms(
     signed_data = cms.SignedData(
         {
             "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_algorithm})],
+            "digest_algorithms": [digest],
             "encap_content_info": encap,
             "certificates": cms.CertificateSet(certificates),
             "signer_infos": [signer_info],
@@ -155,8 +208,16 @@ def create_cms(
 
 
 def _signed_attributes(
-    content: bytes, cert: asn1_x509.Certificate, when: datetime, digest: DigestName
+    content: bytes,
+    cert: asn1_x509.Certificate,
+    when: datetime,
+    digest: DigestName,
+    message_digest: bytes | None = None,
 ) -> cms.CMSAttributes:
+    """The four signed attributes; `digest` hashes the certificate for ESS and, unless
+    `message_digest` is given (Streebog for a GOST key), the content."""
+    if message_digest is None:
+        message_digest = hashlib.new(digest, content).digest()
     ess_cert_id = tsp.ESSCertIDv2(
         {
             "hash_algorithm": algos.DigestAlgorithm({"algorithm": digest}),
@@ -170,9 +231,7 @@ def _signed_attributes(
     attributes = [
         cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
         cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": when})]}),
-        cms.CMSAttribute(
-            {"type": "message_digest", "values": [hashlib.new(digest, content).digest()]}
-        ),
+        cms.CMSAttribute({"type": "message_digest", "values": [message_digest]}),
         cms.CMSAttribute(
             {
                 "type": "signing_certificate_v2",

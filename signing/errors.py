@@ -168,12 +168,13 @@ _MESSAGES: dict[FailureCode, dict[Lang, str]] = {
         "en": "The signer's certificate is not meant for digital signatures.",
     },
     FailureCode.AUTH_KEY: {
-        "kk": "Құжатқа аутентификация кілтімен (AUTH_RSA… файлы) қол қойылған. "
-        "Қол қою кілтін (AUTH_RSA… емес, RSA… файлын) таңдап, қайта қол қойыңыз.",
-        "ru": "Документ подписан ключом для аутентификации (файл AUTH_RSA…). "
-        "Выберите ключ для подписи (файл RSA…, а не AUTH_RSA…) и подпишите заново.",
-        "en": "The document was signed with the authentication key (the AUTH_RSA… file). "
-        "Choose your signing key (the RSA… file, not AUTH_RSA…) and sign again.",
+        "kk": "Құжатқа аутентификация кілтімен (AUTH_… файлы, мысалы AUTH_RSA256_…) қол "
+        "қойылған. Қол қою кілтін (RSA256_… немесе GOST512_… файлын) таңдап, қайта қол қойыңыз.",
+        "ru": "Документ подписан ключом для аутентификации (файл AUTH_…, например AUTH_RSA256_…). "
+        "Выберите ключ для подписи (файл RSA256_… или GOST512_…) и подпишите заново.",
+        "en": "The document was signed with the authentication key (an AUTH_… file such as "
+        "AUTH_RSA256_…). Choose your signing key (the RSA256_… or GOST512_… file) and sign "
+        "again.",
     },
     FailureCode.IIN_MISMATCH: {
         "kk": "Құжатқа басқа адам қол қойған: сертификаттағы ЖСН күтілген ЖСН-мен сәйкес келмейді.",

@@ -54,6 +54,9 @@ def pki_group() -> None:
     """A test PKI shaped like the national CA's (never for real documents)."""
 
 
+ALGORITHMS = ("both", "rsa", "gost2015-512")
+
+
 @pki_group.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -64,22 +67,46 @@ def pki_group() -> None:
     show_default=True,
     help="Whose keys to make: the members and the secretary of this commission.",
 )
-def pki_init(directory: Path, commission_file: Path) -> None:
-    """Make a root and an intermediate CA, their CRLs and everyone's keys in DIRECTORY."""
+@click.option(
+    "--algorithm",
+    type=click.Choice(ALGORITHMS),
+    default="both",
+    show_default=True,
+    help="Which keys: RSA (<iin>_sign.p12, root.pem), GOST 34.10-2015 512-bit in NCA's "
+    "format (<iin>_gost_sign.p12, root_gost.pem), or both CA families in one folder.",
+)
+def pki_init(directory: Path, commission_file: Path, algorithm: str) -> None:
+    """Make test CAs, their CRLs and everyone's signing and authentication keys in DIRECTORY."""
     from signing.client import TEST_PASSWORD
+    from signing.gostpki import init_gost_test_pki
     from signing.pki import init_test_pki
 
     if directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"{directory} is not empty: choose a new folder")
-    pki = init_test_pki(directory, example_people(commission_file))
+    people = example_people(commission_file)
+    roots: list[Path] = []
+    files: dict[str, list[tuple[str, Path, Path]]] = {}
+    if algorithm in ("both", "rsa"):
+        pki = init_test_pki(directory, people)
+        roots.append(pki.root_path)
+        for keys in pki.people.values():
+            files.setdefault(keys.person.iin, []).append(("RSA", keys.sign_p12, keys.auth_p12))
+    if algorithm in ("both", "gost2015-512"):
+        gost_pki = init_gost_test_pki(directory, people)
+        roots.append(gost_pki.root_path)
+        for gost_keys in gost_pki.people.values():
+            files.setdefault(gost_keys.person.iin, []).append(
+                ("GOST", gost_keys.sign_p12, gost_keys.auth_p12)
+            )
     click.echo(f"test PKI in {directory.resolve()} (password of every .p12: "
                f"{TEST_PASSWORD.decode()})")
-    for keys in pki.people.values():
-        person = keys.person
+    for person in people:
         click.echo(f"  {person.iin}  {person.surname} {person.name} {person.patronymic}".rstrip())
-        click.echo(f"      signing key:        {keys.sign_p12.resolve()}")
-        click.echo(f"      authentication key: {keys.auth_p12.resolve()}")
-    click.echo(f"root CA: {pki.root_path.resolve()}")
+        for family, sign_p12, auth_p12 in files[person.iin]:
+            click.echo(f"      {family + ' signing key:':<24} {sign_p12.resolve()}")
+            click.echo(f"      {family + ' authentication key:':<24} {auth_p12.resolve()}")
+    for root in roots:
+        click.echo(f"root CA: {root.resolve()}")
     click.echo(f"trust the folder: export QUJAT_TRUST_DIR={directory.resolve()}")
 
 
@@ -146,7 +173,8 @@ _MESSAGES = click.option("--messages", type=click.Choice(["kk", "ru", "en"]), de
 @click.command("sign")
 @click.option("--p12", "p12_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The signer's PKCS#12 file (the signing key, RSA256_…).")
+              help="The signer's PKCS#12 file: the signing key, RSA or GOST (NCA's RSA256_…, "
+              "GOST512_…, or <iin>_sign.p12, <iin>_gost_sign.p12 of `qujat pki init`).")
 @click.option("--password", default=lambda: os.environ.get("QUJAT_P12_PASSWORD", "123456"),
               show_default="123456, or env QUJAT_P12_PASSWORD", help="The PKCS#12 password.")
 @click.option("--iin", default=None, help="Sign as this person (refused if the key is not "
@@ -157,7 +185,8 @@ _MESSAGES = click.option("--messages", type=click.Choice(["kk", "ru", "en"]), de
 @click.argument("document_id")
 def sign_command(p12_file: Path, password: str, iin: str | None, url: str, token: str,
                  messages: str, document_id: str) -> None:
-    """Sign DOCUMENT_ID as NCALayer would: fetch its bytes, sign locally, post the CMS."""
+    """Sign DOCUMENT_ID as NCALayer would: fetch its bytes, sign locally, post the CMS
+    (SHA-256 with an RSA key, Streebog-512 with a GOST 34.10-2015 key)."""
     from signing.client import sign_detached
 
     base = f"{url.rstrip('/')}/api/v1/documents/{document_id}"
