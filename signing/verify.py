@@ -255,10 +255,12 @@ def verify_cms_signers(
         return SignedDataReport((), (Failure(FailureCode.SIGNER_COUNT, detail),))
     document = _Document(content)
     checker = trust.checker(_moment(now), revocation)
-    return SignedDataReport(tuple(
-        _verify_one(parsed, signer_info, document, checker, None)
-        for signer_info in parsed.signer_infos
-    ))
+    return SignedDataReport(
+        tuple(
+            _verify_one(parsed, signer_info, document, checker, None)
+            for signer_info in parsed.signer_infos
+        )
+    )
 
 
 def decode_base64_signature(text: str | bytes, *, max_size: int = MAX_SIGNATURE_SIZE) -> bytes:
