@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -470,7 +471,10 @@ def _gost_digest(name: str, data: bytes) -> bytes:
     function = _gost().get(name)
     if function is None:
         raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, f"digest {name}")
-    return function(data)
+    try:
+        return function(data)
+    except RuntimeError as exc:  # GostUnavailable: OpenSSL's GOST provider is missing
+        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, str(exc)) from None
 
 
 def _gost() -> dict[str, Callable[[bytes], bytes]]:
@@ -513,5 +517,39 @@ def _signature_verifies(
     return True
 
 
+class _GostKeyParameters(core.Sequence):  # type: ignore[misc]
+    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
+        ("public_key_param_set", core.ObjectIdentifier),
+        ("digest_param_set", core.ObjectIdentifier, {"optional": True}),
+    ]
+
+
 def _gost_signature_verifies(hash_name: str, cert_der: bytes, signed: bytes, value: bytes) -> bool:
-    raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, f"GOST ({hash_name}) is not available")
+    """GOST 34.10-2015 over the canonical SignedInfo. Kalkan's XML SignatureValue is r ‖ s,
+    each little-endian (the byte reversal of the CMS value s ‖ r big-endian), proven on the
+    NCA test signatures of tests/signing/data; the digest is Streebog as OpenSSL returns it."""
+    try:
+        gost = importlib.import_module("signing.gost")
+    except ImportError:
+        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, "GOST is not available") from None
+    info = asn1_x509.Certificate.load(cert_der).public_key
+    key_oid = info["algorithm"]["algorithm"].dotted
+    if key_oid not in gost.KEY_ALGORITHMS:
+        raise _Refused(FailureCode.CERT_MISMATCH, f"GOST signature, key {key_oid}")
+    parameters = _GostKeyParameters.load(info["algorithm"]["parameters"].dump())
+    curve = gost.CURVES.get(parameters["public_key_param_set"].dotted)
+    if curve is None:
+        detail = f"curve {parameters['public_key_param_set'].dotted}"
+        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, detail)
+    if (curve.size == 64) != (hash_name == "streebog512"):
+        raise _Refused(FailureCode.CERT_MISMATCH, f"{hash_name} with a {curve.size * 8}-bit key")
+    try:
+        point = gost.decode_public_key(curve, bytes(info["public_key"].contents[1:]))
+        digest = _gost_digest(hash_name, signed)
+    except ValueError as exc:
+        raise _Refused(FailureCode.CERT_MISMATCH, str(exc)) from None
+    if len(value) != 2 * curve.size:
+        return False
+    r = int.from_bytes(value[: curve.size], "little")
+    s = int.from_bytes(value[curve.size :], "little")
+    return bool(gost.verify_digest(curve, point, digest, r, s))
