@@ -119,6 +119,8 @@ def parse_xml(data: bytes, max_size: int = MAX_XML_SIZE) -> etree._ElementTree:
     """Parse untrusted XML: no entities, no DTD, no network, no huge trees; `_Refused` if not."""
     if len(data) > max_size:
         raise _Refused(FailureCode.TOO_LARGE, f"{len(data)} bytes > {max_size}")
+    if _declares_a_dtd(data):
+        raise _Refused(FailureCode.XML_UNSAFE, "a DOCTYPE is not allowed")
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -141,6 +143,18 @@ def parse_xml(data: bytes, max_size: int = MAX_XML_SIZE) -> etree._ElementTree:
         if isinstance(node, etree._Entity):
             raise _Refused(FailureCode.XML_UNSAFE, "entity references are not allowed")
     return tree
+
+
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _declares_a_dtd(data: bytes) -> bool:
+    """Seen before libxml2 reads a byte of it (and, whatever the encoding, again after)."""
+    if _DOCTYPE.search(data):
+        return True
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return bool(_DOCTYPE.search(data.decode("utf-16", errors="replace").encode()))
+    return False
 
 
 def verify_xml(
@@ -313,11 +327,11 @@ def _check_mathematics(
         raise _Refused(FailureCode.XML_REFERENCE, f"{len(references)} ds:Reference")
     digest_failure = None
     for reference in references:
-        ok, target = _check_reference(work, signature, reference, ids)
+        ok, target, octets = _check_reference(work, signature, reference, ids)
         if not ok:
             digest_failure = Failure(FailureCode.DIGEST_MISMATCH, reference.get("URI", ""))
         elif target is not None:
-            _read_signing_time(reference, target, checked)
+            _read_signing_time(reference, target, octets, checked)
 
     exclusive, with_comments = C14N[c14n_uri]
     signed_info_bytes = _c14n(signed_info, exclusive, with_comments)
@@ -358,7 +372,7 @@ def _check_reference(
     signature: etree._Element,
     reference: etree._Element,
     ids: dict[str, int],
-) -> tuple[bool, etree._Element | None]:
+) -> tuple[bool, etree._Element | None, bytes]:
     uri = reference.get("URI")
     root = work.getroot()
     if uri == "":
@@ -420,11 +434,11 @@ def _check_reference(
     expected = _base64(_required(_one(reference, "DigestValue")))
     actual = _digest(digest_name, octets)
     ok = hmac.compare_digest(expected, actual)
-    return ok, (target_in_copy if ok else None)
+    return ok, (target_in_copy if ok else None), octets
 
 
 def _read_signing_time(
-    reference: etree._Element, target: etree._Element, checked: _Checked
+    reference: etree._Element, target: etree._Element, octets: bytes, checked: _Checked
 ) -> None:
     """XAdES: the SigningTime of the SignedProperties a verified reference covers."""
     if reference.get("URI") == "":
@@ -443,7 +457,7 @@ def _read_signing_time(
             )
         return
     checked.signed = reference.get("URI")
-    checked.signed_xml = _c14n(target, False, with_comments=False)
+    checked.signed_xml = octets
 
 
 def _c14n_without_signatures(target: etree._Element) -> bytes:
