@@ -254,7 +254,7 @@ def decode_cms(data: bytes, max_size: int = MAX_SIGNATURE_SIZE) -> bytes | Failu
 def _is_der(data: bytes) -> bool:
     try:
         core.Asn1Value.load(data, strict=True)
-    except (ValueError, TypeError):
+    except Exception:  # any damage means "not DER"; base64 is tried next
         return False
     return True
 
