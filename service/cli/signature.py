@@ -23,6 +23,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "intact": "Математика",
         "yes": "дұрыс",
         "no": "бұзылған",
+        "unchecked": "тексерілмеді",
         "algorithm": "Алгоритм",
         "iin": "ЖСН",
         "bin": "БСН",
@@ -45,6 +46,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "intact": "Математика",
         "yes": "верна",
         "no": "нарушена",
+        "unchecked": "не проверена",
         "algorithm": "Алгоритм",
         "iin": "ИИН",
         "bin": "БИН",
@@ -67,6 +69,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "intact": "Mathematics",
         "yes": "intact",
         "no": "broken",
+        "unchecked": "not checked",
         "algorithm": "Algorithm",
         "iin": "IIN",
         "bin": "BIN",
@@ -192,9 +195,12 @@ def _print_report(body: dict[str, Any], lang: str) -> None:
         click.echo(labels["none"])
     for number, signer in enumerate(body["signers"], start=1):
         click.echo(f"{labels['signer']} {number}: {signer['subject'] or '—'}")
+        intact = "yes" if signer["intact"] else "no"
+        if not signer["intact"] and "no_content" in signer["codes"]:
+            intact = "unchecked"
         click.echo(
             f"  {labels['result']}: {labels[signer['result']]}; "
-            f"{labels['intact']}: {labels['yes' if signer['intact'] else 'no']}; "
+            f"{labels['intact']}: {labels[intact]}; "
             f"{labels['algorithm']}: {signer['algorithm']}"
         )
         if signer["iin"] or signer["bin"]:
