@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -348,3 +349,32 @@ def test_a_signature_value_with_line_breaks_as_kalkan_writes_them(pki, trust: Tr
     (signer,) = verify_xml(changed, trust=trust, revocation=OFF).signers
 
     assert signer.status is Status.VALID, signer.failures
+
+
+def test_xades_b_signing_time_is_read_from_the_signed_properties(pki, trust: TrustAnchors) -> None:
+    credential = pki.credential(TESTOV.iin)
+    during = credential.certificate.not_valid_before_utc + timedelta(minutes=5)
+    signed = sign_xml(DOCUMENT, credential, xades_signing_time=during.isoformat())
+
+    (signer,) = verify_xml(signed, trust=trust, revocation=OFF, at=At.signing_time()).signers
+
+    assert signer.status is Status.VALID, signer.failures
+    assert signer.signing_time == during
+    assert signer.judged_at == during
+    assert signer.signed == "document"
+
+
+def test_xades_signing_time_changed_after_signing_breaks_the_signature(
+    pki, trust: TrustAnchors
+) -> None:
+    credential = pki.credential(TESTOV.iin)
+    during = credential.certificate.not_valid_before_utc + timedelta(minutes=5)
+    signed = sign_xml(DOCUMENT, credential, xades_signing_time=during.isoformat())
+    later = (during + timedelta(days=1)).isoformat().encode()
+    changed = signed.replace(during.isoformat().encode(), later)
+
+    (signer,) = verify_xml(changed, trust=trust, revocation=OFF, at=At.signing_time()).signers
+
+    assert not signer.intact
+    assert FailureCode.DIGEST_MISMATCH in signer.codes
+    assert signer.signing_time is None

@@ -38,6 +38,7 @@ def sign_xml(
     method: str = RSA_SHA256,
     mac_key: bytes | None = None,
     edit: Callable[[etree._Element], None] | None = None,
+    xades_signing_time: str | None = None,
 ) -> bytes:
     """`xml` with one more ds:Signature appended to its document element.
 
@@ -75,6 +76,8 @@ def sign_xml(
     data = etree.SubElement(key_info, _ds("X509Data"))
     cert_der = credential.certificate.public_bytes(serialization.Encoding.DER)
     etree.SubElement(data, _ds("X509Certificate")).text = base64.b64encode(cert_der).decode()
+    if xades_signing_time is not None:
+        _add_xades(signature, signed_info, xades_signing_time)
 
     to_sign = etree.tostring(signed_info, method="c14n")
     if method == HMAC_SHA256:
@@ -89,3 +92,29 @@ def sign_xml(
         edit(root)
     result: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return result
+
+
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+
+
+def _add_xades(signature: etree._Element, signed_info: etree._Element, when: str) -> None:
+    """XAdES-B: SignedProperties with a SigningTime in ds:Object, covered by a reference."""
+    signature.set("Id", "sig-1")
+    obj = etree.SubElement(signature, _ds("Object"))
+    qualifying = etree.SubElement(
+        obj, f"{{{XADES}}}QualifyingProperties", Target="#sig-1", nsmap={"xades": XADES}
+    )
+    properties = etree.SubElement(qualifying, f"{{{XADES}}}SignedProperties", Id="props-1")
+    signature_properties = etree.SubElement(properties, f"{{{XADES}}}SignedSignatureProperties")
+    etree.SubElement(signature_properties, f"{{{XADES}}}SigningTime").text = when
+    digest = hashlib.sha256(etree.tostring(properties, method="c14n")).digest()
+    reference = etree.SubElement(
+        signed_info,
+        _ds("Reference"),
+        URI="#props-1",
+        Type="http://uri.etsi.org/01903#SignedProperties",
+    )
+    transforms = etree.SubElement(reference, _ds("Transforms"))
+    etree.SubElement(transforms, _ds("Transform"), Algorithm=C14N)
+    etree.SubElement(reference, _ds("DigestMethod"), Algorithm=SHA256)
+    etree.SubElement(reference, _ds("DigestValue")).text = base64.b64encode(digest).decode()
