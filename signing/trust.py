@@ -52,6 +52,7 @@ from pyhanko_certvalidator.policy_decl import (
 )
 
 from signing.errors import Failure, FailureCode
+from signing.gost_pkix import GOST_SIGNATURE_VALIDATOR, gost_self_signed, supported_gost_key
 
 CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer")
 CRL_SUFFIX = ".crl"
@@ -320,6 +321,7 @@ class ChainChecker:
                 revinfo_policy=CertRevTrustPolicy(attempt),
                 allow_fetching=fetch,
                 fetcher_backend=_fetcher_backend(revocation) if fetch else None,
+                signature_validator=GOST_SIGNATURE_VALIDATOR,
             )
         return self._contexts[key]
 
@@ -371,9 +373,10 @@ def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
 
 
 def _supported_key(cert: asn1_x509.Certificate) -> bool:
-    """RSA or EC: CAs with other keys (GOST) cannot have issued anything this library verifies,
-    and pyhanko cannot handle them as path candidates."""
-    return bool(cert.public_key["algorithm"]["algorithm"].native in _SUPPORTED_KEYS)
+    """RSA, EC or GOST 34.10-2015: CAs with other keys (GOST 34.310-2004) cannot have issued
+    anything this library verifies."""
+    key = cert.public_key
+    return bool(key["algorithm"]["algorithm"].native in _SUPPORTED_KEYS or supported_gost_key(key))
 
 
 _SUPPORTED_KEYS = frozenset({"rsa", "rsassa_pss", "ec"})
@@ -405,15 +408,16 @@ def _load_crls(blob: bytes) -> list[asn1_crl.CertificateList]:
 
 
 def _is_self_signed(der: bytes) -> bool:
-    """Issued by itself: same name, and the signature checks with its own key (or uses an
-    algorithm such as GOST that cannot be checked here, for a CA the operator chose to trust)."""
+    """Issued by itself: same name, and the signature checks with its own key (GOST 34.10-2015
+    with signing.gost; an algorithm that cannot be checked here, such as GOST 34.310-2004, for a
+    CA the operator chose to trust)."""
     cert = x509.load_der_x509_certificate(der)
     if cert.issuer != cert.subject:
         return False
     try:
         cert.verify_directly_issued_by(cert)
     except UnsupportedAlgorithm:
-        return True
+        return gost_self_signed(der)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from signing import gost
 from signing.errors import Failure, FailureCode, Lang
 from signing.identity import SignerIdentity, is_valid_iin
 from signing.trust import DEFAULT_REVOCATION, ChainChecker, RevocationPolicy, TrustAnchors
@@ -65,8 +66,11 @@ _SIGNATURE_ALGORITHMS: dict[str, tuple[str, str | None]] = {
     "sha512_ecdsa": ("ecdsa", "sha512"),
 }
 
-# GOST 34.310-2004 / 34.311-95 (Kazakhstan) and GOST R 34.10/34.11 (2001, 2012/2015) arcs.
-_GOST_ARCS = ("1.2.398.3.10.1.", "1.2.643.2.2.", "1.2.643.7.1.")
+# GOST 34.10-2015 (Kazakhstan) names in reports, by signature OID.
+_GOST_NAMES = {
+    gost.KZ_GOST2015_512_SIGNATURE: "gost2015-512",
+    gost.KZ_GOST2015_256_SIGNATURE: "gost2015-256",
+}
 
 _PEM_ARMOR = re.compile(rb"-----(BEGIN|END) [A-Z0-9 ]+-----")
 _WHITESPACE = re.compile(rb"\s+")
@@ -98,6 +102,8 @@ class SignatureReport:
     signing_time: datetime | None
     failures: tuple[Failure, ...]
     revocation_checked: bool = False
+    algorithm: str | None = None
+    """The signature algorithm, e.g. "rsa-sha256", "gost2015-512"; None if unreadable."""
 
     @property
     def ok(self) -> bool:
@@ -280,8 +286,16 @@ class _Document:
 
     def digest(self, algorithm: str) -> bytes:
         if algorithm not in self._digests:
-            self._digests[algorithm] = hashlib.new(algorithm, self.content).digest()
+            self._digests[algorithm] = _hash(algorithm, self.content)
         return self._digests[algorithm]
+
+
+def _hash(algorithm: str, data: bytes) -> bytes:
+    """hashlib's names, and "streebog256"/"streebog512" (signing.gost)."""
+    digester = gost.DIGESTERS.get(algorithm)
+    if digester is not None:
+        return digester(data)
+    return hashlib.new(algorithm, data).digest()
 
 
 @dataclass(frozen=True)
@@ -343,26 +357,36 @@ def _verify_signer(
     cert, facts = found
     signer = facts.identity
 
-    digest_name: str = signer_info["digest_algorithm"]["algorithm"].native
+    digest_oid: str = signer_info["digest_algorithm"]["algorithm"].dotted
+    digest_name: str = gost.DIGEST_ALGORITHMS.get(
+        digest_oid, signer_info["digest_algorithm"]["algorithm"].native
+    )
+    algorithm = _algorithm_name(signer_info, digest_name)
     algorithm_failures = _check_algorithms(signer_info, facts, digest_name)
     if algorithm_failures:
-        return _report(algorithm_failures, signer=signer)
+        return _report(algorithm_failures, signer=signer, algorithm=algorithm)
 
     if isinstance(signer_info["signed_attrs"], core.Void):
-        return _report((Failure(FailureCode.MISSING_SIGNED_ATTRS),), signer=signer)
+        return _report(
+            (Failure(FailureCode.MISSING_SIGNED_ATTRS),), signer=signer, algorithm=algorithm
+        )
     signed_bytes = _signed_bytes(signer_info)  # before parsing them, see _signed_bytes
     attributes = _signed_attributes(signer_info)
     if attributes is None:
-        return _report((Failure(FailureCode.MISSING_SIGNED_ATTRS),), signer=signer)
+        return _report(
+            (Failure(FailureCode.MISSING_SIGNED_ATTRS),), signer=signer, algorithm=algorithm
+        )
     content_type, message_digest = attributes["content_type"], attributes["message_digest"]
     if content_type.native != parsed.econtent_type:
         detail = f"content-type attribute {content_type.native} != {parsed.econtent_type}"
-        return _report((Failure(FailureCode.MALFORMED, detail),), signer=signer)
+        return _report(
+            (Failure(FailureCode.MALFORMED, detail),), signer=signer, algorithm=algorithm
+        )
     signing_time = _signing_time(attributes)
 
     binding = _check_certificate_binding(attributes, cert, facts)
     if binding is not None:
-        return _report((binding,), signer=signer, signing_time=signing_time)
+        return _report((binding,), signer=signer, signing_time=signing_time, algorithm=algorithm)
 
     failures: list[Failure] = []
     if parsed.econtent is not None and parsed.econtent != document.content:
@@ -391,6 +415,7 @@ def _verify_signer(
         signer=signer,
         signing_time=signing_time,
         revocation_checked=chain.revocation_checked,
+        algorithm=algorithm,
     )
 
 
@@ -441,6 +466,8 @@ class _CertificateFacts:
     public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None
     key_usage: frozenset[str] | None
     extended_key_usage: frozenset[str] | None
+    gost_key: tuple[gost.GostCurve, tuple[int, int]] | None = None
+    gost_problem: Failure | None = None
 
 
 @functools.lru_cache(maxsize=2048)
@@ -451,6 +478,14 @@ def _certificate_facts(der: bytes) -> _CertificateFacts:
     key_algorithm = key_info["algorithm"]["algorithm"]
     key_usage = cert.key_usage_value
     extended = cert.extended_key_usage_value
+    gost_key, gost_problem = None, None
+    if gost.is_gost_oid(key_algorithm.dotted):
+        try:
+            gost_key = gost.spki_public_key(key_info)
+        except gost.UnsupportedGost as exc:
+            gost_problem = Failure(FailureCode.UNSUPPORTED_ALGORITHM, str(exc))
+        except ValueError as exc:
+            gost_problem = Failure(FailureCode.MALFORMED, f"certificate key: {exc}")
     return _CertificateFacts(
         identity=SignerIdentity.from_certificate(cert),
         issuer_der=cert.issuer.chosen.dump(),
@@ -466,6 +501,8 @@ def _certificate_facts(der: bytes) -> _CertificateFacts:
         public_key=_public_key(key_info.dump()),
         key_usage=frozenset(key_usage.native) if key_usage is not None else None,
         extended_key_usage=frozenset(extended.native) if extended is not None else None,
+        gost_key=gost_key,
+        gost_problem=gost_problem,
     )
 
 
@@ -502,8 +539,8 @@ def _check_algorithms(
         signature_algorithm["algorithm"].dotted,
         facts.key_algorithm_oid,
     }
-    if gost := sorted(o for o in oids if o.startswith(_GOST_ARCS)):
-        return (Failure(FailureCode.UNSUPPORTED_ALGORITHM, f"GOST: {', '.join(gost)}"),)
+    if any(gost.is_gost_oid(oid) for oid in oids):
+        return _check_gost_algorithms(signer_info, facts)
 
     if digest_name in _WEAK_DIGESTS:
         failures.append(Failure(FailureCode.WEAK_ALGORITHM, f"digest {digest_name}"))
@@ -536,6 +573,56 @@ def _check_algorithms(
     if not failures and facts.public_key is None:
         failures.append(Failure(FailureCode.UNSUPPORTED_ALGORITHM, "unreadable public key"))
     return tuple(failures)
+
+
+def _check_gost_algorithms(
+    signer_info: cms.SignerInfo, facts: _CertificateFacts
+) -> tuple[Failure, ...]:
+    """GOST 34.10-2015 (512 or 256 bits, Kazakh OIDs): signature, digest and key must agree."""
+    signature_oid: str = signer_info["signature_algorithm"]["algorithm"].dotted
+    digest_oid: str = signer_info["digest_algorithm"]["algorithm"].dotted
+    if facts.gost_problem is not None:
+        return (facts.gost_problem,)
+    known = gost.SIGNATURE_ALGORITHMS.get(signature_oid)
+    if known is None and facts.gost_key is not None and not gost.is_gost_oid(signature_oid):
+        detail = f"signature {signature_oid} with a GOST key"
+        return (Failure(FailureCode.CERT_MISMATCH, detail),)
+    if known is None:
+        detail = f"GOST signature algorithm {signature_oid}"
+        if signature_oid.startswith("1.2.398.3.10.1.1.1."):
+            detail += " (GOST 34.310-2004 with GOST 34.311-95 is not supported)"
+        return (Failure(FailureCode.UNSUPPORTED_ALGORITHM, detail),)
+    wanted_digest, _, size = known
+    if digest_oid != wanted_digest:
+        detail = f"signature {signature_oid} with digest {digest_oid}"
+        return (Failure(FailureCode.UNSUPPORTED_ALGORITHM, detail),)
+    if facts.gost_key is None:
+        return (Failure(FailureCode.CERT_MISMATCH, "GOST signature, non-GOST key"),)
+    if facts.gost_key[0].size != size:
+        detail = f"GOST {8 * size}-bit signature, {8 * facts.gost_key[0].size}-bit key"
+        return (Failure(FailureCode.CERT_MISMATCH, detail),)
+    if not gost.streebog_available():
+        detail = (
+            f"Streebog needs OpenSSL's GOST provider: install the {gost.PROVIDER_PACKAGE} package"
+        )
+        return (Failure(FailureCode.UNSUPPORTED_ALGORITHM, detail),)
+    return ()
+
+
+def _algorithm_name(signer_info: cms.SignerInfo, digest_name: str) -> str | None:
+    """A short name for reports: "rsa-sha256", "rsa-pss-sha256", "ecdsa-sha256", "gost2015-512"."""
+    try:
+        oid: str = signer_info["signature_algorithm"]["algorithm"].dotted
+        name: str = signer_info["signature_algorithm"]["algorithm"].native
+    except Exception:
+        return None
+    if oid in _GOST_NAMES:
+        return _GOST_NAMES[oid]
+    scheme, named_hash = _SIGNATURE_ALGORITHMS.get(name, ("", None))
+    if not scheme:
+        return name
+    prefix = {"rsa": "rsa", "pss": "rsa-pss", "ecdsa": "ecdsa"}[scheme]
+    return f"{prefix}-{named_hash or digest_name}"
 
 
 def _pss_parameters_ok(signature_algorithm: Any, digest_name: str) -> bool:
@@ -582,11 +669,14 @@ def _check_certificate_binding(
         hash_name = "sha1"
     else:
         return None
-    if hash_name not in _ALLOWED_DIGESTS and hash_name != "sha1":
-        return Failure(FailureCode.UNSUPPORTED_ALGORITHM, f"ESS certificate hash {hash_name}")
-    if not hmac.compare_digest(
-        cert_id["cert_hash"].native, hashlib.new(hash_name, cert.dump()).digest()
+    hash_name = gost.DIGEST_ALGORITHMS.get(hash_name, hash_name)
+    if (
+        hash_name not in _ALLOWED_DIGESTS
+        and hash_name not in gost.DIGESTERS
+        and hash_name != "sha1"
     ):
+        return Failure(FailureCode.UNSUPPORTED_ALGORITHM, f"ESS certificate hash {hash_name}")
+    if not hmac.compare_digest(cert_id["cert_hash"].native, _hash(hash_name, cert.dump())):
         return Failure(FailureCode.CERT_MISMATCH, "ESS signing certificate hash")
     issuer_serial = cert_id["issuer_serial"]
     if isinstance(issuer_serial, core.Void):
@@ -607,6 +697,13 @@ def _signature_verifies(
     signer_info: cms.SignerInfo, signed_bytes: bytes, facts: _CertificateFacts, digest_name: str
 ) -> bool:
     signature: bytes = signer_info["signature"].native
+    if facts.gost_key is not None:
+        curve, point = facts.gost_key
+        try:
+            r, s = gost.decode_signature(curve, signature)
+        except ValueError:
+            return False
+        return gost.verify_digest(curve, point, _hash(digest_name, signed_bytes), r, s)
     hash_algorithm = _ALLOWED_DIGESTS[digest_name]
     key = facts.public_key
     try:
@@ -663,6 +760,7 @@ def _report(
     signer: SignerIdentity | None = None,
     signing_time: datetime | None = None,
     revocation_checked: bool = False,
+    algorithm: str | None = None,
 ) -> SignatureReport:
     unique = _merge_by_code(failures)
     if not unique:
@@ -680,6 +778,7 @@ def _report(
         signing_time=signing_time,
         failures=unique,
         revocation_checked=revocation_checked,
+        algorithm=algorithm,
     )
 
 

@@ -111,7 +111,9 @@ def test_encodings_round_trip_and_reject_wrong_lengths() -> None:
     assert encoded[:3] == b"\x04\x81\x80"
     assert gost.decode_public_key(curve, encoded) == (A2_QX, A2_QY)
     signature = gost.encode_signature(curve, A2_R, A2_S)
-    assert signature[:2] == bytes.fromhex("1081")  # s first (RFC 4491)
+    assert signature[:2] == bytes.fromhex("36ae")  # r first, little-endian (NCA)
+    assert signature[-2:] == bytes.fromhex("8110")
+    assert gost.encode_signature_rfc4491(curve, A2_R, A2_S)[:2] == bytes.fromhex("1081")
     assert gost.decode_signature(curve, signature) == (A2_R, A2_S)
     with pytest.raises(ValueError, match="expected 128"):
         gost.decode_signature(curve, signature[:-1])
@@ -126,3 +128,19 @@ def test_private_key_out_of_range_is_refused() -> None:
         gost.public_key(gost.TC26_512_A, 0)
     with pytest.raises(ValueError, match="private key"):
         gost.sign_digest(gost.TC26_512_A, gost.TC26_512_A.q, b"\x01" * 64)
+
+
+def test_the_fast_check_agrees_with_the_point_arithmetic_of_the_standard() -> None:
+    curve = gost.KZ_512_A
+    d = 0xC0FFEE % curve.q + 99
+    point = gost.public_key(curve, d)
+    for n in range(8):
+        digest = gost.streebog512(bytes([n]) * 10)
+        e = gost.digest_to_int(curve, digest)
+        r, s = gost.sign_digest(curve, d, digest)
+        for rr, ss in ((r, s), (r, s ^ 1), (r ^ 2, s), (s, r)):
+            expected = gost._verify_e_by_points(curve, point, e, rr, ss)
+            assert gost._verify_e(curve, point, e, rr, ss) == expected
+            assert expected == ((rr, ss) == (r, s))
+    assert gost._verify_e(gost.TEST_512, (A2_QX, A2_QY), A2_ALPHA, A2_R, A2_S)
+    assert gost._verify_e_by_points(gost.TEST_512, (A2_QX, A2_QY), A2_ALPHA, A2_R, A2_S)
