@@ -33,13 +33,11 @@ import binascii
 import copy
 import hashlib
 import hmac
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -47,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree  # type: ignore[import-untyped]
 
+from signing import gost
 from signing.errors import Failure, FailureCode
 from signing.inspect import AnyReport, At, SignerResult, status_of, subject_of
 from signing.trust import DEFAULT_REVOCATION, RevocationPolicy, TrustAnchors
@@ -481,22 +480,20 @@ def _digest(name: str, data: bytes) -> bytes:
     return _gost_digest(name, data)
 
 
+_GOST_DIGESTS: dict[str, Callable[[bytes], bytes]] = {
+    "streebog512": gost.streebog512,
+    "streebog256": gost.streebog256,
+}
+
+
 def _gost_digest(name: str, data: bytes) -> bytes:
-    function = _gost().get(name)
-    if function is None:
+    function = _GOST_DIGESTS.get(name)
+    if function is None:  # GOST 34.311-95 (the 2004 keys) is not implemented
         raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, f"digest {name}")
     try:
         return function(data)
-    except RuntimeError as exc:  # GostUnavailable: OpenSSL's GOST provider is missing
+    except gost.GostUnavailable as exc:  # OpenSSL's GOST provider is missing
         raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, str(exc)) from None
-
-
-def _gost() -> dict[str, Callable[[bytes], bytes]]:
-    try:
-        gost = importlib.import_module("signing.gost")
-    except ImportError:
-        return {}
-    return {"streebog512": gost.streebog512, "streebog256": gost.streebog256}
 
 
 def _signature_verifies(
@@ -531,39 +528,29 @@ def _signature_verifies(
     return True
 
 
-class _GostKeyParameters(core.Sequence):  # type: ignore[misc]
-    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
-        ("public_key_param_set", core.ObjectIdentifier),
-        ("digest_param_set", core.ObjectIdentifier, {"optional": True}),
-    ]
+_GOST_SIGNATURE_OIDS = {
+    "streebog512": gost.KZ_GOST2015_512_SIGNATURE,
+    "streebog256": gost.KZ_GOST2015_256_SIGNATURE,
+}
 
 
 def _gost_signature_verifies(hash_name: str, cert_der: bytes, signed: bytes, value: bytes) -> bool:
-    """GOST 34.10-2015 over the canonical SignedInfo. Kalkan's XML SignatureValue is r ‖ s,
-    each little-endian (the byte reversal of the CMS value s ‖ r big-endian), proven on the
-    NCA test signatures of tests/signing/data; the digest is Streebog as OpenSSL returns it."""
+    """GOST 34.10-2015 over the canonical SignedInfo, by `signing.gost`. Kalkan writes the XML
+    SignatureValue as it writes the CMS one (r ‖ s, each little-endian): proven on the NCA
+    test signatures of tests/signing/data."""
+    oid = _GOST_SIGNATURE_OIDS.get(hash_name)
+    if oid is None:
+        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, f"GOST with {hash_name}")
+    spki = asn1_x509.Certificate.load(cert_der).public_key
     try:
-        gost = importlib.import_module("signing.gost")
-    except ImportError:
-        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, "GOST is not available") from None
-    info = asn1_x509.Certificate.load(cert_der).public_key
-    key_oid = info["algorithm"]["algorithm"].dotted
-    if key_oid not in gost.KEY_ALGORITHMS:
-        raise _Refused(FailureCode.CERT_MISMATCH, f"GOST signature, key {key_oid}")
-    parameters = _GostKeyParameters.load(info["algorithm"]["parameters"].dump())
-    curve = gost.CURVES.get(parameters["public_key_param_set"].dotted)
-    if curve is None:
-        detail = f"curve {parameters['public_key_param_set'].dotted}"
-        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, detail)
-    if (curve.size == 64) != (hash_name == "streebog512"):
-        raise _Refused(FailureCode.CERT_MISMATCH, f"{hash_name} with a {curve.size * 8}-bit key")
-    try:
-        point = gost.decode_public_key(curve, bytes(info["public_key"].contents[1:]))
-        digest = _gost_digest(hash_name, signed)
-    except ValueError as exc:
+        curve, _ = gost.spki_public_key(spki)
+        if (curve.size == 64) != (hash_name == "streebog512"):
+            detail = f"{hash_name} with a {curve.size * 8}-bit key"
+            raise _Refused(FailureCode.CERT_MISMATCH, detail)
+        return bool(gost.verify_signed_data(oid, signed, value, spki))
+    except gost.UnsupportedGost as exc:
+        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, str(exc)) from None
+    except gost.GostUnavailable as exc:
+        raise _Refused(FailureCode.UNSUPPORTED_ALGORITHM, str(exc)) from None
+    except ValueError as exc:  # not a GOST key, or a damaged one
         raise _Refused(FailureCode.CERT_MISMATCH, str(exc)) from None
-    if len(value) != 2 * curve.size:
-        return False
-    r = int.from_bytes(value[: curve.size], "little")
-    s = int.from_bytes(value[curve.size :], "little")
-    return bool(gost.verify_digest(curve, point, digest, r, s))

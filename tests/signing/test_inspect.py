@@ -205,8 +205,19 @@ def test_real_ncanode_two_signer_cms_names_both_algorithms(
     report = verify_any((DATA / name).read_bytes(), content, trust=trust, revocation=OFF)
 
     assert sorted(s.algorithm for s in report.signers) == ["gost2015-512", "rsa-sha256"]
-    rsa = next(s for s in report.signers if s.algorithm == "rsa-sha256")
-    assert rsa.intact
+    for signer in report.signers:
+        assert signer.intact, signer.failures
+        assert signer.codes == (FailureCode.UNTRUSTED,)  # NCA test CAs, not qujat's
+
+
+def test_real_ncanode_gost_cms_over_other_bytes_fails(trust: TrustAnchors) -> None:
+    data = (DATA / "cms_ncanode_detached_gost_rsa.p7s").read_bytes()
+
+    report = verify_any(data, b"test124", trust=trust, revocation=OFF)
+
+    for signer in report.signers:
+        assert not signer.intact
+        assert FailureCode.DIGEST_MISMATCH in signer.codes
 
 
 def test_real_base64_cms_with_a_timestamp_is_read(trust: TrustAnchors) -> None:
@@ -216,6 +227,7 @@ def test_real_base64_cms_with_a_timestamp_is_read(trust: TrustAnchors) -> None:
 
     (signer,) = report.signers
     assert signer.algorithm == "gost2015-512"
+    assert signer.intact, signer.failures  # attached: the content is in the file
     assert signer.signer is not None
     assert signer.signer.bin == "123456789021"
 
