@@ -141,7 +141,7 @@ def verify_command(
     """Verify every signature in FILE: CMS (DER, PEM or base64; attached or detached; one
     signer or many) or an XML document with enveloped XMLDSig signatures."""
     from signing import TrustAnchors
-    from signing.inspect import At, verify_any
+    from signing.inspect import At, looks_like_xml, verify_any
     from signing.trust import RevocationMode, RevocationPolicy
 
     try:
@@ -162,8 +162,13 @@ def verify_command(
         trust = TrustAnchors.from_folder(folder)
     except ValueError as error:
         raise click.UsageError(f"trust folder {folder}: {error}") from None
+    data = file.read_bytes()
+    if content_file is not None and looks_like_xml(data):
+        raise click.BadParameter(
+            "is for a detached CMS; an XML signature is inside its document", param_hint="--content"
+        )
     content = content_file.read_bytes() if content_file is not None else None
-    report = verify_any(file.read_bytes(), content, trust=trust, at=at, revocation=policy)
+    report = verify_any(data, content, trust=trust, at=at, revocation=policy)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:

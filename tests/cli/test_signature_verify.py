@@ -183,6 +183,15 @@ def test_a_missing_file_or_trust_folder_is_a_usage_error(
     assert "QUJAT_TRUST_DIR" in without.output
 
 
+def test_content_with_xml_is_a_usage_error(
+    runner: CliRunner, pki: TestPKI, files: dict[str, Path]
+) -> None:
+    result = run(runner, pki, DATA / "xml_ncanode_rsa.xml", "--content", files["content"])
+
+    assert result.exit_code == 2
+    assert "--content" in result.output
+
+
 def test_garbage_exits_1_with_a_file_level_code(
     runner: CliRunner, pki: TestPKI, tmp_path: Path
 ) -> None:
