@@ -21,7 +21,7 @@ from pyhanko_certvalidator.sig_validate import (
     SignatureValidationContext,
 )
 
-from signing import gost
+import signing.gost as gost
 
 
 class GostSignatureValidator(DefaultSignatureValidator):

@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from signing import gost
+import signing.gost as gost
 from signing.errors import Failure, FailureCode, Lang
 from signing.identity import SignerIdentity, is_valid_iin
 from signing.trust import DEFAULT_REVOCATION, ChainChecker, RevocationPolicy, TrustAnchors
