@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree  # type: ignore[import-untyped]
 
-from signing import gost
+import signing.gost as gost
 from signing.errors import Failure, FailureCode
 from signing.inspect import AnyReport, At, SignerResult, status_of, subject_of
 from signing.trust import DEFAULT_REVOCATION, RevocationPolicy, TrustAnchors
