@@ -83,6 +83,10 @@ def create_app(
     from service.api import signatures as signatures_api
 
     signatures_service = signatures_api.install(app)
+    # verify any signature (CMS or NCALayer XML), with the same trust folder
+    from service.api import signature_verify
+
+    signature_verify.install(app)
     # public verification: listeners, pages, API, rate limit, security headers; the
     # signatures on record come from the signatures service installed just above
     from service.api import verify as verify_api

@@ -38,6 +38,9 @@ class FailureCode(enum.StrEnum):
     AUTH_KEY = "auth_key"
     IIN_MISMATCH = "iin_mismatch"
     NO_IIN = "no_iin"
+    NO_CONTENT = "no_content"
+    XML_UNSAFE = "xml_unsafe"
+    XML_REFERENCE = "xml_reference"
 
     @property
     def indeterminate(self) -> bool:
@@ -50,7 +53,14 @@ class FailureCode(enum.StrEnum):
 
 # The signature may well be good; we just cannot tell (yet): no revocation data, or an
 # algorithm such as GOST that this library does not implement.
-_INDETERMINATE = frozenset({FailureCode.REVOCATION_UNKNOWN, FailureCode.UNSUPPORTED_ALGORITHM})
+# A detached signature without its document cannot be judged either.
+_INDETERMINATE = frozenset(
+    {
+        FailureCode.REVOCATION_UNKNOWN,
+        FailureCode.UNSUPPORTED_ALGORITHM,
+        FailureCode.NO_CONTENT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -187,5 +197,27 @@ _MESSAGES: dict[FailureCode, dict[Lang, str]] = {
         "ru": "В сертификате подписанта нет ИИН; нужен личный сертификат с ИИН.",
         "en": "The signer's certificate has no IIN; "
         "a personal certificate with an IIN is required.",
+    },
+    FailureCode.NO_CONTENT: {
+        "kk": "Қолтаңба бөлек (detached): оны тексеру үшін қол қойылған құжаттың өзі де керек.",
+        "ru": "Подпись отделена от документа (detached): для проверки нужен и сам "
+        "подписанный документ.",
+        "en": "The signature is detached: checking it also needs the signed document itself.",
+    },
+    FailureCode.XML_UNSAFE: {
+        "kk": "XML құжаты қабылданбайды: онда DOCTYPE, сыртқы сілтемелер немесе рұқсат "
+        "етілмеген құрылымдар бар, не ол тым үлкен.",
+        "ru": "XML-документ не принимается: в нём есть DOCTYPE, внешние ссылки или "
+        "недопустимые конструкции, либо он слишком велик.",
+        "en": "The XML document is refused: it holds a DOCTYPE, external references or "
+        "constructs that are not allowed, or it is too large.",
+    },
+    FailureCode.XML_REFERENCE: {
+        "kk": "XML қолтаңбасы нақты қай элементке қойылғаны анық емес (сілтеме табылмады, "
+        "Id қайталанады немесе түрлендіру рұқсат етілмеген).",
+        "ru": "Неясно, какой именно элемент XML подписан (ссылка не найдена, Id повторяется "
+        "или преобразование не разрешено).",
+        "en": "It is not clear which XML element is signed (the reference is not found, "
+        "an Id occurs twice, or a transform is not allowed).",
     },
 }

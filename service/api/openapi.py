@@ -652,6 +652,79 @@ def signature_paths() -> dict[str, Any]:
     }
 
 
+_ANY_SIGNER = {
+    "type": "object",
+    "required": ["intact", "result", "codes", "algorithm", "iin", "bin", "subject",
+                 "signing_time", "judged_at", "certificate"],
+    "properties": {
+        "intact": {"type": "boolean",
+                   "description": "The mathematics alone: digest and signature value"},
+        "result": {"enum": ["valid", "invalid", "indeterminate"],
+                   "description": "With the certificate path, validity, key usage and "
+                   "revocation at judged_at"},
+        "codes": {"type": "array", "items": {"type": "string"},
+                  "description": "Why not valid: the signing library's failure codes"},
+        "algorithm": {"type": "string",
+                      "description": "rsa-sha256, ecdsa-sha256, gost2015-512, gost2015-256…"},
+        "iin": {"type": ["string", "null"]},
+        "bin": {"type": ["string", "null"]},
+        "subject": {"type": ["string", "null"], "description": "RFC 4514"},
+        "signing_time": {"oneOf": [_INSTANT, {"type": "null"}]},
+        "judged_at": _INSTANT,
+        "certificate": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["serial", "issuer", "not_before", "not_after"],
+            "properties": {"serial": {"type": "string"}, "issuer": {"type": "string"},
+                           "not_before": _INSTANT, "not_after": _INSTANT}}]},
+        "signed": {"type": "string",
+                   "description": "XML only: what the signature covers (document or #id)"},
+    },
+}
+_ANY_REPORT = {
+    "type": "object",
+    "required": ["format", "result", "codes", "signers"],
+    "properties": {
+        "format": {"enum": ["cms", "xml"]},
+        "result": {"enum": ["valid", "invalid", "indeterminate"]},
+        "codes": {"type": "array", "items": {"type": "string"},
+                  "description": "About the file itself (unreadable, no signature)"},
+        "signers": {"type": "array", "items": _ANY_SIGNER},
+    },
+}
+
+
+def verify_any_paths() -> dict[str, Any]:
+    """POST /api/v1/signatures/verify: any CMS, or XML signed by NCALayer."""
+    # the server also takes white space inside base64 and ignores it; the document says less
+    base64_text = {
+        "type": "string", "contentEncoding": "base64", "minLength": 1,
+        "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    }
+    body = {"oneOf": [
+        {"type": "object", "additionalProperties": False, "required": ["cms"],
+         "properties": {
+             "cms": {**base64_text, "description": "CMS SignedData (DER), base64; attached "
+                     "or detached, one signer or many"},
+             "content": {**base64_text, "description": "The signed document of a "
+                         "detached CMS"}}},
+        {"type": "object", "additionalProperties": False, "required": ["xml"],
+         "properties": {"xml": {"type": "string", "pattern": r"^[ \t\r\n]*<",
+                                "description": "An XML document with enveloped XMLDSig "
+                                "signatures, as NCALayer's signXml makes it"}}},
+    ]}
+    return {"/api/v1/signatures/verify": {"post": {
+        "summary": "Verify any signature: CMS (base64) or NCALayer-signed XML",
+        "description": "Every signature is judged now against the trust folder "
+        "(QUJAT_TRUST_DIR) with QUJAT_REVOCATION. The answer is 200 whatever it finds.",
+        "operationId": "verifyAnySignature",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "200": {"description": "The verification",
+                    "content": {"application/json": {"schema": _ANY_REPORT}}},
+            **_problems(400, 401, 413, 415, 422, 503),
+        },
+    }}}
+
+
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = bundled_schemas()
     schemas["RenderRequest"] = render_request_schema()
@@ -702,6 +775,7 @@ def build_openapi() -> dict[str, Any]:
             },
             **registry_paths(),
             **signature_paths(),
+            **verify_any_paths(),
             **verification_paths(),
             **deadline_paths(),
             **batch_paths(),

@@ -9,6 +9,7 @@ from service.cli.deadlines import calendar_group, deadlines_group, mail_group
 from service.cli.forms import render
 from service.cli.registry import audit, db, registry, storage, token
 from service.cli.server import serve
+from service.cli.signature import signature_group
 from service.cli.signatures import commission_group, pki_group, sign_command
 from service.cli.trust import trust_group
 
@@ -21,5 +22,5 @@ def main() -> None:
 
 for command in (render, serve, db, token, registry, storage, audit, calendar_group,
                 deadlines_group, mail_group, pki_group, sign_command, commission_group,
-                batch_group, worker_command, trust_group):
+                batch_group, worker_command, trust_group, signature_group):
     main.add_command(command)

@@ -530,6 +530,20 @@ def _signature_failures() -> dict[str, dict[MessageLanguage, str]]:
 
 _MESSAGES.update(_signature_failures())
 
+# POST /api/v1/signatures/verify (service/api/signature_verify.py)
+_MESSAGES.update({
+    "either_field": {
+        "kk": "«{first}» не «{second}» өрісінің тек біреуін жіберіңіз.",
+        "ru": "Передайте только одно из полей: «{first}» или «{second}».",
+        "en": "Send exactly one of the fields '{first}' and '{second}'.",
+    },
+    "content_without_cms": {
+        "kk": "«content» өрісі тек «cms» өрісімен бірге (бөлек қолтаңбаның құжаты) жіберіледі.",
+        "ru": "Поле «content» передаётся только вместе с «cms» (документ отделённой подписи).",
+        "en": "The field 'content' goes only with 'cms' (the document of a detached signature).",
+    },
+})
+
 
 def message(code: str, language: MessageLanguage, params: dict[str, object] | None = None) -> str:
     """The text for `code` in `language`, with its parameters filled in."""

@@ -47,6 +47,7 @@ def test_only_unknowable_outcomes_are_indeterminate() -> None:
     assert {c for c in FailureCode if c.indeterminate} == {
         FailureCode.REVOCATION_UNKNOWN,
         FailureCode.UNSUPPORTED_ALGORITHM,
+        FailureCode.NO_CONTENT,
     }
 
 
