@@ -18,13 +18,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# plain ALTER TABLE ADD/DROP COLUMN (SQLite has both since 3.35): a batch operation would copy
+# and drop `organisations`, which every token and document refers to by a foreign key
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("name_kk", sa.String(length=300), nullable=True))
-        batch.add_column(sa.Column("name_ru", sa.String(length=300), nullable=True))
+    op.add_column("organisations", sa.Column("name_kk", sa.String(length=300), nullable=True))
+    op.add_column("organisations", sa.Column("name_ru", sa.String(length=300), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("name_ru")
-        batch.drop_column("name_kk")
+    op.drop_column("organisations", "name_ru")
+    op.drop_column("organisations", "name_kk")
