@@ -33,6 +33,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 HEAD = "700101300342"  # examples/certificate.kk.json
+ORG_KK = "Қарағанды облысының білім басқармасы"
+ORG_RU = "Управление образования Карагандинской области"
 EXPECTED = {
     ("valid", "kk"): "Жарамды",
     ("valid", "ru"): "Действителен",
@@ -82,6 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     qujat("db", "upgrade", env=env)
     qujat("pki", "init", env["QUJAT_TRUST_DIR"], env=env)
     token = create_token(env)
+    qujat("org", "set", "KRG", "--name-kk", ORG_KK, "--name-ru", ORG_RU, env=env)
     with running(env, folder / "server.log") as live:
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -220,3 +223,4 @@ def test_chromium_sees_an_unsigned_certificate_turn_valid_once_its_head_signs(
         assert (state, role) == ("valid", "head_of_organisation")
         assert line.startswith("Мұқанов Дәурен Алтайұлы")
         assert ("қол қойылды" if language == "kk" else "подписано") in line
+        assert f"<dd>{ORG_KK if language == 'kk' else ORG_RU} (KRG)</dd>" in after
