@@ -1,7 +1,8 @@
 """Public verification: what a registration number, a QR code or an uploaded PDF proves.
 
-A lookup answers with a `Verification`, never a boolean: one `Status` (valid, revoked,
-superseded, expired, not issued, mistyped), the public facts of the document, and the holder's
+A lookup answers with a `Verification`, never a boolean: one `Status` (valid, awaiting
+signatures, revoked, superseded, expired, not issued, mistyped), when it was answered, the
+public facts of the document, and the holder's
 own facts (name, position, workplace, category, outcome, a revocation's reason) only when the
 visitor proves they hold the document (its verification token, printed in the QR code, or its
 exact bytes) or knows the holder's surname: `service.verification.privacy` says why.
