@@ -28,8 +28,18 @@ def names(database: Database, code: str) -> tuple[str, str | None, str | None]:
 def test_token_create_records_both_names_and_org_set_changes_them(
     runner: CliRunner, cli_env: dict[str, str], database: Database
 ) -> None:
-    created = run(runner, cli_env, "token", "create", "--org", "KRG", "--org-name-kk",
-                  f"  {KK} ", "--org-name-ru", RU)
+    created = run(
+        runner,
+        cli_env,
+        "token",
+        "create",
+        "--org",
+        "KRG",
+        "--org-name-kk",
+        f"  {KK} ",
+        "--org-name-ru",
+        RU,
+    )
     assert created.exit_code == 0, created.output
     assert names(database, "KRG") == (KK, KK, RU)  # spaces trimmed; `name` from the first
     # a second token for the same body keeps the names it is not given
