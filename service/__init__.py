@@ -87,6 +87,10 @@ def create_app(
     from service.api import signature_verify
 
     signature_verify.install(app)
+    # signing in bulk: what a person must still sign, many signatures in one request
+    from service.api import bulk_signatures
+
+    bulk_signatures.install(app)
     # public verification: listeners, pages, API, rate limit, security headers; the
     # signatures on record come from the signatures service installed just above
     from service.api import verify as verify_api

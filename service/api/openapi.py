@@ -15,6 +15,7 @@ from typing import Any
 
 from service.forms.decisions import SCHEMA_DIR, SCHEMA_VERSION, schema_of
 from service.forms.vocabulary import Form
+from service.signatures.bulk import MAX_BULK_ITEMS
 
 _PROBLEM = {
     "type": "object",
@@ -410,17 +411,50 @@ def registry_paths() -> dict[str, Any]:
     }
 
 
+#: every value `status` takes in a verification, and what each means (the stable list
+#: integrators switch on; docs/verification.md says what a verifier should do for each)
+VERIFICATION_STATUSES: dict[str, str] = {
+    "valid": "Issued, signed by everyone required (a protocol: with its quorum), not revoked, "
+             "not superseded, not expired",
+    "awaiting_signatures": "Issued, but not signed yet by everyone required: not valid yet",
+    "revoked": "Revoked by a deciding act (`revocation`); final",
+    "superseded": "Replaced by a newer document (`superseded_by`)",
+    "expired": "Its validity term is over (`document.valid_until`)",
+    "not_issued": "No document was issued with this number",
+    "mistyped": "The number's check digits do not hold: it was mistyped",
+}
+_VERIFICATION_STATUS = {
+    "type": "string",
+    "enum": list(VERIFICATION_STATUSES),
+    "description": "; ".join(f"`{k}`: {v}" for k, v in VERIFICATION_STATUSES.items()),
+}
+_ISSUING_BODY = {
+    "type": "object",
+    "required": ["code", "name", "name_kk", "name_ru"],
+    "properties": {
+        "code": {"type": "string"},
+        "name": {"type": "string", "description": "As recorded when it was created"},
+        "name_kk": {"type": ["string", "null"], "description": "Full name in Kazakh"},
+        "name_ru": {"type": ["string", "null"], "description": "Full name in Russian"},
+    },
+}
+
+
 def verification_paths() -> dict[str, Any]:
     """Public verification (no token) and revocation."""
     number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
               "description": "Registration number, e.g. 01-KRG-26-000042-42"}
-    answer = {"description": "The verification: `status` is valid, revoked, superseded, "
-              "expired, not_issued or mistyped", "content": {"application/json": {
-                  "schema": {"type": "object", "required": ["registration_number", "status"],
+    answer = {"description": "The verification: switch on `status` (VerificationStatus); "
+              "`answered_at` is when it was computed, in Asia/Almaty time",
+              "content": {"application/json": {
+                  "schema": {"type": "object",
+                             "required": ["registration_number", "status", "answered_at"],
                              "properties": {
                                  "registration_number": {"type": "string"},
-                                 "status": {"enum": ["valid", "revoked", "superseded",
-                                                     "expired", "not_issued", "mistyped"]},
+                                 "status": {"$ref": _COMPONENTS + "VerificationStatus"},
+                                 "answered_at": {"type": "string", "format": "date-time"},
+                                 "document": {"type": "object", "properties": {
+                                     "issuing_body": _ISSUING_BODY}},
                                  "revocation": {"oneOf": [_REVOCATION, {"type": "null"}]}}}}}}
     return {
         "/api/v1/verify/{number}": {
@@ -724,6 +758,109 @@ def verify_any_paths() -> dict[str, Any]:
         },
     }}}
 
+def bulk_signing_schemas() -> dict[str, Any]:
+    """The schemas of signing in bulk (service/api/bulk_signatures.py)."""
+    item = {
+        "type": "object", "additionalProperties": False, "required": ["document", "cms"],
+        "properties": {
+            "document": {"type": "string", "minLength": 1,
+                         "description": "The document's id or registration number"},
+            "cms": {"type": "string", "minLength": 1, "contentEncoding": "base64",
+                    "description": "CMS SignedData (DER), base64, as NCALayer returns it"},
+            "iin": {"type": "string", "pattern": "^[0-9]{12}$",
+                    "description": "The signer's IIN, checked against the certificate"},
+        },
+    }
+    result = {
+        "type": "object", "required": ["index", "outcome", "status"],
+        "properties": {
+            "index": {"type": "integer", "minimum": 0},
+            "document": {"type": ["string", "null"]},
+            "outcome": {"enum": ["accepted", "refused"]},
+            "status": {"type": "integer",
+                       "description": "201, or the status the single POST would have had"},
+            "signing": {"type": "object", "description": "The new signing state (accepted)"},
+            "problem": {"$ref": _COMPONENTS + "Problem"},
+        },
+    }
+    return {
+        "BulkSignatureRequest": {
+            "type": "object", "additionalProperties": False, "required": ["signatures"],
+            "properties": {"signatures": {"type": "array", "minItems": 1,
+                                          "maxItems": MAX_BULK_ITEMS, "items": item}},
+        },
+        "BulkSignatureResult": {
+            "type": "object", "required": ["accepted", "refused", "results"],
+            "properties": {
+                "accepted": {"type": "integer", "minimum": 0},
+                "refused": {"type": "integer", "minimum": 0},
+                "results": {"type": "array", "items": result},
+            },
+        },
+        "PendingSignatures": {
+            "type": "object", "required": ["count", "truncated", "documents"],
+            "properties": {
+                "count": {"type": "integer", "minimum": 0},
+                "truncated": {"type": "boolean"},
+                "documents": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "registration_number", "form", "role", "sha256"],
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "registration_number": {"type": "string"},
+                        "form": {"type": "string"},
+                        "language": {"enum": ["kk", "ru"]},
+                        "role": {"type": "string"},
+                        "sha256": {"type": ["string", "null"]},
+                        "issued_at": {"type": ["string", "null"], "format": "date-time"},
+                        "links": {"type": "object"},
+                        "content_base64": {"type": "string", "contentEncoding": "base64"},
+                    },
+                }},
+            },
+        },
+    }
+
+
+def bulk_signing_paths() -> dict[str, Any]:
+    """What one person must still sign, and many signatures in one request."""
+    return {
+        "/api/v1/signers/{iin}/pending": {
+            "get": {
+                "summary": "The caller's documents that still wait for this person's signature",
+                "operationId": "listPendingSignatures",
+                "parameters": [
+                    {"name": "iin", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^[0-9]{12}$"},
+                     "description": "The signer's IIN (12 digits, valid check digit)"},
+                    {"name": "content", "in": "query", "required": False,
+                     "schema": {"enum": ["1"]},
+                     "description": f"Add each document's bytes to sign (content_base64); "
+                     f"then at most {MAX_BULK_ITEMS} documents"},
+                ],
+                "responses": {
+                    "200": _json("PendingSignatures", "Pending documents, registration order"),
+                    **_problems(401, 422),
+                },
+            }
+        },
+        "/api/v1/signatures": {
+            "post": {
+                "summary": "Several signatures at once, each verified and stored on its own",
+                "description": "Each `{document, cms}` goes through the intake of POST "
+                "/api/v1/documents/{id}/signatures: a refused item refuses nothing else. "
+                "The answer is 207 with each item's outcome, in the order sent.",
+                "operationId": "postSignatures",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": _COMPONENTS + "BulkSignatureRequest"}}}},
+                "responses": {
+                    "207": _json("BulkSignatureResult", "Each item's outcome"),
+                    **_problems(400, 401, 413, 415, 422),
+                },
+            }
+        },
+    }
+
 
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = bundled_schemas()
@@ -734,6 +871,8 @@ def build_openapi() -> dict[str, Any]:
     schemas["DocumentLinks"] = _LINKS
     schemas["DocumentReceipt"] = _RECEIPT
     schemas["DocumentRecord"] = _RECORD
+    schemas["VerificationStatus"] = _VERIFICATION_STATUS
+    schemas.update(bulk_signing_schemas())
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -776,6 +915,8 @@ def build_openapi() -> dict[str, Any]:
             **registry_paths(),
             **signature_paths(),
             **verify_any_paths(),
+
+            **bulk_signing_paths(),
             **verification_paths(),
             **deadline_paths(),
             **batch_paths(),

@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, json, request
 
 from service.core.config import Settings
 from service.core.errors import register_problem, single
+from service.forms.decisions import ALMATY
 from service.forms.vocabulary import LANGUAGES
 from service.signatures.intake import Signatures, SigningUnavailable
 from service.verification.verifier import (
@@ -106,14 +107,30 @@ def _summary(found: Verification) -> dict[str, Any]:
     return body
 
 
+def answered_at(found: Verification) -> str | None:
+    """When the answer was computed, in Asia/Almaty time (the app's clock)."""
+    if found.answered_at is None:
+        return None
+    return found.answered_at.astimezone(ALMATY).replace(microsecond=0).isoformat()
+
+
 def verification_json(found: Verification) -> dict[str, Any]:
-    body: dict[str, Any] = {"registration_number": found.number, "status": found.status.value}
+    body: dict[str, Any] = {
+        "registration_number": found.number,
+        "status": found.status.value,
+        "answered_at": answered_at(found),
+    }
     if not found.found or found.form is None:
         return body
     facts = found.facts
     body["document"] = {
         "form": found.form.value,
-        "issuing_body": {"code": found.organisation_code, "name": found.issuing_body},
+        "issuing_body": {
+            "code": found.organisation_code,
+            "name": found.issuing_body,
+            "name_kk": found.issuing_body_kk,
+            "name_ru": found.issuing_body_ru,
+        },
         # a person's document by its number alone: the holder is there, but not shown
         "holder": (
             {"name": found.holder_name, "full_name_shown": found.name_disclosed}

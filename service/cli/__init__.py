@@ -7,10 +7,15 @@ import click
 from service.cli.batches import batch_group, worker_command
 from service.cli.deadlines import calendar_group, deadlines_group, mail_group
 from service.cli.forms import render
-from service.cli.registry import audit, db, registry, storage, token
+from service.cli.registry import audit, db, org, registry, storage, token
 from service.cli.server import serve
 from service.cli.signature import signature_group
-from service.cli.signatures import commission_group, pki_group, sign_command
+from service.cli.signatures import (
+    commission_group,
+    pki_group,
+    sign_command,
+    sign_pending_command,
+)
 from service.cli.trust import trust_group
 
 
@@ -20,7 +25,7 @@ def main() -> None:
     """qujat: official teacher-attestation documents for Kazakhstan."""
 
 
-for command in (render, serve, db, token, registry, storage, audit, calendar_group,
-                deadlines_group, mail_group, pki_group, sign_command, commission_group,
-                batch_group, worker_command, trust_group, signature_group):
+for command in (render, serve, db, token, org, registry, storage, audit, calendar_group,
+                deadlines_group, mail_group, pki_group, sign_command, sign_pending_command,
+                commission_group, batch_group, worker_command, trust_group, signature_group):
     main.add_command(command)

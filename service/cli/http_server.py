@@ -8,6 +8,8 @@
   keep-alive followed by a closed connection.
 - `say_when_listening`: a `when_ready` hook, so "listening" is printed once the port is bound,
   never for a port another server holds.
+- `MaskingLogger`: gunicorn's logger whose access log blanks every 12-digit run (an IIN, as in
+  GET /api/v1/signers/{iin}/pending) of the request line, path and query.
 
 Run gunicorn yourself with `-k service.http_server.ProblemWorker` to get the same answers.
 """
@@ -15,12 +17,14 @@ Run gunicorn yourself with `-k service.http_server.ProblemWorker` to get the sam
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 from gunicorn import util
+from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 from service.core.errors import _TYPE_BASE, PROBLEM_JSON, problem_title
@@ -109,3 +113,23 @@ def say_when_listening(url: str, workers: int) -> Callable[[Any], None]:
         click.echo(f"qujat listening on {url} ({workers} workers)")
 
     return when_ready
+
+
+_IDENTIFIER = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+
+
+def mask_identifiers(text: str) -> str:
+    """`text` with every run of exactly 12 digits (an IIN or a BIN) replaced by asterisks."""
+    return _IDENTIFIER.sub("*" * 12, text)
+
+
+class MaskingLogger(Logger):  # type: ignore[misc]
+    """The access log without IINs: the request line, path and query are masked."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
+        found = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q"):
+            if isinstance(found.get(key), str):
+                found[key] = mask_identifiers(found[key])
+        return found
+

@@ -1,4 +1,4 @@
-"""The registry's commands: `qujat db`, `token`, `registry`, `storage` and `audit`."""
+"""The registry's commands: `qujat db`, `token`, `org`, `registry`, `storage` and `audit`."""
 
 from __future__ import annotations
 
@@ -60,22 +60,34 @@ def token() -> None:
 @token.command("create")
 @click.option("--org", "org_code", required=True, help="The issuing body's code, e.g. KRG.")
 @click.option("--org-name", help="The issuing body's full name, when it is new.")
+@click.option("--org-name-kk", help="Its full name in Kazakh (shown when verifying).")
+@click.option("--org-name-ru", help="Its full name in Russian (shown when verifying).")
 @click.option("--name", "token_name", help="What this token is for (shown by `token list`).")
-def token_create(org_code: str, org_name: str | None, token_name: str | None) -> None:
+def token_create(
+    org_code: str, org_name: str | None, org_name_kk: str | None, org_name_ru: str | None,
+    token_name: str | None,
+) -> None:
     """Create a token for ORG (created if needed); the token is printed once, on stdout."""
     from service.forms.decisions import system_clock
-    from service.registry.tokens import InvalidOrganisationCode, create_token
+    from service.registry.tokens import (
+        InvalidOrganisationCode,
+        InvalidOrganisationName,
+        create_token,
+    )
 
     database = open_database(load_settings())
     try:
         with database.write() as session:
             secret, row = create_token(
                 session, org_code, clock=system_clock, organisation_name=org_name,
-                token_name=token_name,
+                token_name=token_name, name_kk=org_name_kk, name_ru=org_name_ru,
             )
             token_id = row.id
     except InvalidOrganisationCode as error:
         raise click.BadParameter(str(error), param_hint="--org") from None
+    except InvalidOrganisationName as error:
+        hint = "--org-" + error.field.replace("_", "-")
+        raise click.BadParameter(str(error), param_hint=hint) from None
     finally:
         database.dispose()
     click.echo(f"token {token_id} for {org_code} (shown once, store it now):", err=True)
@@ -117,6 +129,64 @@ def token_revoke(token_id: int) -> None:
     finally:
         database.dispose()
     click.echo(f"token {token_id} revoked")
+
+
+# --------------------------------------------------------------------------- organisations
+
+
+@click.group("org")
+def org() -> None:
+    """Issuing bodies: their full names in Kazakh and Russian."""
+
+
+@org.command("set")
+@click.argument("org_code")
+@click.option("--name-kk", help="The full name in Kazakh.")
+@click.option("--name-ru", help="The full name in Russian.")
+def org_set(org_code: str, name_kk: str | None, name_ru: str | None) -> None:
+    """Record the full names of the existing issuing body ORG_CODE (shown when verifying)."""
+    from sqlalchemy import select
+
+    from service.forms.decisions import system_clock
+    from service.registry.models import Organisation
+    from service.registry.tokens import InvalidOrganisationName, organisation
+
+    if name_kk is None and name_ru is None:
+        raise click.UsageError("give --name-kk, --name-ru or both")
+    database = open_database(load_settings())
+    try:
+        with database.write() as session:
+            exists = session.scalars(
+                select(Organisation.id).where(Organisation.code == org_code)
+            ).first()
+            if exists is None:
+                raise click.BadParameter(f"there is no issuing body {org_code!r}",
+                                         param_hint="ORG_CODE")
+            found = organisation(session, org_code, None, system_clock,
+                                 name_kk=name_kk, name_ru=name_ru)
+            names = (found.name_kk or "—", found.name_ru or "—")
+    except InvalidOrganisationName as error:
+        raise click.BadParameter(str(error),
+                                 param_hint="--" + error.field.replace("_", "-")) from None
+    finally:
+        database.dispose()
+    click.echo(f"{org_code}\tkk: {names[0]}\tru: {names[1]}")
+
+
+@org.command("list")
+def org_list() -> None:
+    """List issuing bodies: code, full name in Kazakh, in Russian."""
+    from sqlalchemy import select
+
+    from service.registry.models import Organisation
+
+    database = open_database(load_settings())
+    try:
+        with database.read() as session:
+            for row in session.scalars(select(Organisation).order_by(Organisation.code)):
+                click.echo(f"{row.code}\t{row.name_kk or '—'}\t{row.name_ru or '—'}")
+    finally:
+        database.dispose()
 
 
 # --------------------------------------------------------------------------- registry

@@ -59,6 +59,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("logger_class", "service.cli.http_server.MaskingLogger")
             self.cfg.set("post_fork", post_fork)
             # problem+json for gunicorn's own refusals, Connection: close after errors
             self.cfg.set("worker_class", "service.cli.http_server.ProblemWorker")

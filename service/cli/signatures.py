@@ -1,4 +1,5 @@
-"""`qujat pki init`, `qujat sign` and `qujat commission …`: run the signing flow without NCALayer.
+"""`qujat pki init`, `qujat sign`, `qujat sign-pending` and `qujat commission …`: run the
+signing flow without NCALayer.
 
 `qujat sign` does what NCALayer does in a member's browser: it fetches the frozen bytes of a
 document, signs them locally with the member's PKCS#12 key (CAdES-BES, detached, SHA-256) and
@@ -209,6 +210,65 @@ def sign_command(p12_file: Path, password: str, iin: str | None, url: str, token
         click.echo(f"{number}: signed by {accepted['name']} ({accepted['role']})")
     missing = ", ".join(m["name"] for m in state["missing"])
     click.echo(f"status: {state['status']}" + (f"; still to sign: {missing}" if missing else ""))
+
+
+@click.command("sign-pending")
+@click.option("--p12", "p12_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The signer's PKCS#12 file (the signing key, RSA256_…).")
+@click.option("--password", default=lambda: os.environ.get("QUJAT_P12_PASSWORD", "123456"),
+              show_default="123456, or env QUJAT_P12_PASSWORD", help="The PKCS#12 password.")
+@_URL
+@_TOKEN
+@_MESSAGES
+def sign_pending_command(p12_file: Path, password: str, url: str, token: str,
+                         messages: str) -> None:
+    """Sign everything waiting for the key's owner in one request, as the signing room would
+    with one NCALayer call: list what is pending for the IIN in the certificate, sign each
+    document's bytes locally, post all the signatures to POST /api/v1/signatures."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from signing.client import Credential, create_cms
+    from signing.identity import SignerIdentity
+
+    try:
+        credential = Credential.from_pkcs12(p12_file.read_bytes(), password.encode("utf-8"))
+    except ValueError as error:
+        raise click.ClickException(f"{p12_file}: {error}") from None
+    certificate = asn1_x509.Certificate.load(credential.certificate.public_bytes(Encoding.DER))
+    iin = SignerIdentity.from_certificate(certificate).iin
+    if iin is None:
+        raise click.ClickException(f"{p12_file}: the certificate names no IIN")
+    base = url.rstrip("/")
+    listed = api_call("GET", f"{base}/api/v1/signers/{iin}/pending?content=1", token,
+                      language=messages)
+    documents = listed["documents"]
+    if not documents:
+        click.echo("nothing to sign")
+        return
+    items = []
+    for document in documents:
+        content = base64.b64decode(document["content_base64"], validate=True)
+        if hashlib.sha256(content).hexdigest() != document["sha256"]:
+            raise click.ClickException(f"{document['registration_number']}: the bytes received "
+                                       "do not match their SHA-256: not signing")
+        cms = create_cms(content, credential)
+        items.append({"document": document["id"], "cms": base64.b64encode(cms).decode("ascii"),
+                      "iin": iin})
+    answer = api_call("POST", f"{base}/api/v1/signatures", token, {"signatures": items},
+                      language=messages)
+    for result, document in zip(answer["results"], documents, strict=True):
+        number = document["registration_number"]
+        if result["outcome"] == "accepted":
+            click.echo(f"{number}: {result['signing']['status']}")
+        else:
+            reasons = ", ".join(e.get("code", "") for e in result["problem"].get("errors", []))
+            click.echo(f"{number}: refused, HTTP {result['status']} [{reasons}]")
+    more = " (more are pending: run again)" if listed["truncated"] else ""
+    click.echo(f"signed {answer['accepted']} of {len(items)} in one request{more}")
+    if answer["refused"]:
+        raise SystemExit(1)
 
 
 def _serial(cms: bytes) -> str:

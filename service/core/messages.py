@@ -518,6 +518,38 @@ _MESSAGES.update({
     },
 })
 
+# signing in bulk (POST /api/v1/signatures, GET /api/v1/signers/{iin}/pending)
+_MESSAGES.update({
+    "bulk_empty": {
+        "kk": "«signatures» тізімінде бірде-бір қолтаңба жоқ.",
+        "ru": "В списке «signatures» нет ни одной подписи.",
+        "en": "The list 'signatures' holds no signature.",
+    },
+    "bulk_too_many": {
+        "kk": "Бір сұраудағы қолтаңбалар тым көп (ең көбі {limit}): оларды бірнеше сұрауға бөліңіз.",
+        "ru": "Слишком много подписей в одном запросе (не более {limit}): разделите их на несколько запросов.",
+        "en": "Too many signatures in one request (at most {limit}): split them into several requests.",
+    },
+    "signer_iin": {
+        "kk": "Жолдағы ЖСН 12 цифрдан тұруы және бақылау цифры дұрыс болуы керек.",
+        "ru": "ИИН в пути должен состоять из 12 цифр с верной контрольной цифрой.",
+        "en": "The IIN in the path must be 12 digits with a valid check digit.",
+    },
+    "bulk_document_unknown": {
+        "kk": "Сіздің ұйымыңызда мұндай құжат жоқ (id немесе тіркеу нөмірі).",
+        "ru": "У вашей организации нет такого документа (id или регистрационный номер).",
+        "en": "Your body has no such document (id or registration number).",
+    },
+    "bulk_item_failed": {
+        "kk": "Бұл қолтаңбаны өңдеу кезінде сервер қатесі болды: оның сақталғанын құжаттың "
+              "қол қою күйінен (/signing) тексеріңіз.",
+        "ru": "При обработке этой подписи произошла ошибка сервера: сохранена ли она, покажет "
+              "состояние подписания документа (/signing).",
+        "en": "The server failed on this signature: the document's signing state (/signing) "
+              "tells whether it was recorded.",
+    },
+})
+
 
 def _signature_failures() -> dict[str, dict[MessageLanguage, str]]:
     from signing.errors import FailureCode

@@ -43,6 +43,9 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     name: Mapped[str] = mapped_column(String(300))
+    # the full name in each language, shown beside the code on public pages (revision 0008)
+    name_kk: Mapped[str | None] = mapped_column(String(300))
+    name_ru: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime]
 
 

@@ -52,24 +52,61 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def organisation(session: Session, code: str, name: str | None, clock: Clock) -> Organisation:
-    """The organisation with `code`, created (named `name`, or its code) if it is new."""
+MAX_ORGANISATION_NAME = 300
+
+
+class InvalidOrganisationName(ValueError):
+    """A full name that is blank or longer than the column holds; `field` says which."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {reason}")
+
+
+def _checked_name(field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(value.split())
+    if not value:
+        raise InvalidOrganisationName(field, "the name is blank")
+    if len(value) > MAX_ORGANISATION_NAME:
+        raise InvalidOrganisationName(
+            field, f"the name is {len(value)} characters long, at most {MAX_ORGANISATION_NAME}")
+    return value
+
+
+def organisation(
+    session: Session, code: str, name: str | None, clock: Clock, *,
+    name_kk: str | None = None, name_ru: str | None = None,
+) -> Organisation:
+    """The organisation with `code`, created (named `name`, or its code) if it is new; its
+    Kazakh and Russian full names recorded when given (a new value replaces the old)."""
     if not ORGANISATION_CODE.match(code):
         raise InvalidOrganisationCode(code)
+    name = _checked_name("name", name)
+    name_kk = _checked_name("name_kk", name_kk)
+    name_ru = _checked_name("name_ru", name_ru)
     found = session.scalars(select(Organisation).where(Organisation.code == code)).one_or_none()
     if found is None:
-        found = Organisation(code=code, name=name or code, created_at=clock())
+        found = Organisation(code=code, name=name or name_kk or name_ru or code,
+                             created_at=clock())
         session.add(found)
-        session.flush()
+    if name_kk is not None:
+        found.name_kk = name_kk
+    if name_ru is not None:
+        found.name_ru = name_ru
+    session.flush()
     return found
 
 
 def create_token(
     session: Session, code: str, *, clock: Clock, organisation_name: str | None = None,
-    token_name: str | None = None,
+    token_name: str | None = None, name_kk: str | None = None, name_ru: str | None = None,
 ) -> tuple[str, ApiToken]:
-    """A new token for the organisation `code` (created if needed): the secret and its row."""
-    org = organisation(session, code, organisation_name, clock)
+    """A new token for the organisation `code` (created if needed, its full names recorded
+    when given): the secret and its row."""
+    org = organisation(session, code, organisation_name, clock, name_kk=name_kk,
+                       name_ru=name_ru)
     token = new_token()
     row = ApiToken(
         organisation_id=org.id,

@@ -1,7 +1,8 @@
 """Public verification: what a registration number, a QR code or an uploaded PDF proves.
 
-A lookup answers with a `Verification`, never a boolean: one `Status` (valid, revoked,
-superseded, expired, not issued, mistyped), the public facts of the document, and the holder's
+A lookup answers with a `Verification`, never a boolean: one `Status` (valid, awaiting
+signatures, revoked, superseded, expired, not issued, mistyped), when it was answered, the
+public facts of the document, and the holder's
 own facts (name, position, workplace, category, outcome, a revocation's reason) only when the
 visitor proves they hold the document (its verification token, printed in the QR code, or its
 exact bytes) or knows the holder's surname: `service.verification.privacy` says why.
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
 
 class Status(StrEnum):
     VALID = "valid"
+    AWAITING_SIGNATURES = "awaiting_signatures"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
     EXPIRED = "expired"
@@ -129,6 +131,21 @@ def _publishable(facts: Facts) -> Facts:
         if isinstance(value := getattr(facts, name), str)
     }
     return dataclasses.replace(facts, **changes)
+
+
+#: the forms whose signatures are part of the document (the act's signature lines): without
+#: every required signature (and, for a protocol, its quorum) such a document is never valid
+SIGNED_FORMS = frozenset({Form.CERTIFICATE, Form.EXTRACT, Form.HEADS_EXTRACT, Form.PROTOCOL,
+                          Form.HEADS_PROTOCOL})
+
+
+def awaits_signatures(form: Form, required: bool, signed_at: dt.datetime | None) -> bool:
+    """Whether a document still waits for signatures: a form of SIGNED_FORMS until it is
+    signed (also when no signer could be recorded: then it never becomes valid); a notice
+    (forms 6, 7) only when it names an authorised person who has not signed yet."""
+    if form in SIGNED_FORMS:
+        return not required or signed_at is None
+    return required and signed_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +211,8 @@ class Verification:
     form: Form | None = None
     issuing_body: str | None = None
     organisation_code: str | None = None
+    issuing_body_kk: str | None = None  # the body's full name in Kazakh, when recorded
+    issuing_body_ru: str | None = None  # and in Russian
     issued_at: dt.datetime | None = None
     facts: Facts = Facts()  # without the PERSON_FIELDS while `person_withheld`
     holder_name: str | None = None  # the full name once disclosed
@@ -206,10 +225,18 @@ class Verification:
     signed_at: dt.datetime | None = None  # every required signature received (and verified)
     signatures: SignaturesOnRecord | None = None  # signer by signer, when asked for
     document_id: uuid.UUID | None = None
+    answered_at: dt.datetime | None = None  # when this answer was computed (the app's clock)
 
     @property
     def found(self) -> bool:
         return self.status not in (Status.NOT_ISSUED, Status.MISTYPED)
+
+    def issuing_body_in(self, language: str) -> str | None:
+        """The issuing body's full name in `language`, else in the other one, else as
+        recorded when it was created (its code when nothing else was given)."""
+        kk, ru = self.issuing_body_kk, self.issuing_body_ru
+        first, second = (ru, kk) if language == "ru" else (kk, ru)
+        return first or second or self.issuing_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +416,8 @@ _LOOKUP = (
         _DOCUMENTS.c.created_at,
         _ORGANISATIONS.c.code,
         _ORGANISATIONS.c.name,
+        _ORGANISATIONS.c.name_kk,
+        _ORGANISATIONS.c.name_ru,
         _FACTS.c.document_id.label("has_facts"),
         *(_FACTS.c[name] for name in FACT_FIELDS),
         _REVOCATIONS.c.revoked_at,
@@ -448,9 +477,10 @@ class Verifier:
         try:
             number = str(parse_registration_number(typed))
         except MistypedRegistrationNumber:
-            return Verification(typed.strip().upper()[:40], Status.MISTYPED)
+            return Verification(typed.strip().upper()[:40], Status.MISTYPED,
+                                answered_at=self.clock())
         except MalformedRegistrationNumber:
-            return Verification(typed.strip()[:40], Status.MISTYPED)
+            return Verification(typed.strip()[:40], Status.MISTYPED, answered_at=self.clock())
         with self.db.engine.connect() as connection:
             if self._compiled is not None:
                 connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -458,7 +488,7 @@ class Verifier:
             else:
                 row = connection.execute(_LOOKUP_BY_NUMBER, {"number": number}).one_or_none()
             if row is None or row.status != DocumentStatus.ISSUED:
-                return Verification(number, Status.NOT_ISSUED)
+                return Verification(number, Status.NOT_ISSUED, answered_at=self.clock())
             facts = self._facts(connection, row)
         return self._result(number, row, facts, disclosure, signatures)
 
@@ -516,13 +546,20 @@ class Verifier:
             revocation = RevocationInfo(row.revoked_at, public_text(row.reason),
                                         public_text(row.act_number), row.act_date)
         superseded_by = row.newer_number if row.newer_status == DocumentStatus.ISSUED else None
-        today = self.clock().astimezone(ALMATY).date()
+        now = self.clock()
+        today = now.astimezone(ALMATY).date()
+        form = Form(row.form)
+        required = row.signing_required is not None
+        # revoked and superseded win over everything, and an expired document stays expired;
+        # "valid" only once every required signature is in (a protocol: with its quorum)
         if revocation is not None:
             status = Status.REVOKED
         elif superseded_by is not None:
             status = Status.SUPERSEDED
         elif facts.valid_until is not None and facts.valid_until < today:
             status = Status.EXPIRED
+        elif awaits_signatures(form, required, row.signed_at):
+            status = Status.AWAITING_SIGNATURES
         else:
             status = Status.VALID
         person = facts.person
@@ -532,14 +569,15 @@ class Verifier:
                 disclosure.token.encode("utf-8"), row.verify_token.encode("utf-8")))
             or (disclosure.surname is not None and surname_matches(person, disclosure.surname))
         )
-        required = row.signing_required is not None
         ledger = self.ledger.on_record(row.id) if signatures and required else None
         result = Verification(
             number=number,
             status=status,
-            form=Form(row.form),
+            form=form,
             issuing_body=row.name,
             organisation_code=row.code,
+            issuing_body_kk=row.name_kk,
+            issuing_body_ru=row.name_ru,
             issued_at=row.issued_at,
             facts=facts,
             revocation=revocation,
@@ -549,6 +587,7 @@ class Verifier:
             signed_at=row.signed_at,
             signatures=ledger,
             document_id=row.id,
+            answered_at=now,
         )
         if person is None:
             return result

@@ -13,6 +13,7 @@ never on any of them: the pages only see `service.verification.verifier`'s publi
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from service.forms.vocabulary import (
     signer_role_label,
 )
 from service.verification.verifier import (
+    SIGNED_FORMS,
     Disclosure,
     PublishedEntry,
     PublishedList,
@@ -154,7 +156,7 @@ def rows_of(found: Verification, language: Language) -> list[Row]:
     facts = found.facts
     rows = [
         Row(t("document_type"), texts.FORM_NAMES[found.form][language]),
-        Row(t("issuing_body"), found.issuing_body or ""),
+        Row(t("issuing_body"), issuing_body_label(found, language)),
     ]
     if found.holder_name:
         rows.append(Row(t("holder"), found.holder_name))
@@ -181,11 +183,36 @@ def rows_of(found: Verification, language: Language) -> list[Row]:
     return rows
 
 
+def issuing_body_label(found: Verification, language: Language) -> str:
+    """The issuing body's full name in the page's language with its code beside it (the code
+    alone when no name was recorded)."""
+    name = found.issuing_body_in(language) or ""
+    code = found.organisation_code or ""
+    if not name or name == code:
+        return code
+    return f"{name} ({code})" if code else name
+
+
+def answered_at_label(found: Verification, language: Language) -> str:
+    """When the answer was computed, as a reader writes it, in Asia/Almaty time."""
+    if found.answered_at is None:
+        return ""
+    moment = found.answered_at.astimezone(ALMATY)
+    return f"{legal_datetime(moment, language)} ({texts.text('almaty_time', language)})"
+
+
 def signature_summary(found: Verification, language: Language) -> str:
     if not found.signatures_required:
+        if found.form in SIGNED_FORMS:
+            return texts.text("signatures.no_signer", language)
         return texts.text("signatures.none", language)
-    key = "signatures.verified" if found.signed_at is not None else "signatures.failed"
-    return texts.text(key, language)
+    if found.signed_at is not None:
+        return texts.text("signatures.verified", language)
+    return texts.text("signatures.awaiting", language)
+
+
+def signed_when(value: dt.datetime | None, language: Language) -> str:
+    return legal_datetime(value.astimezone(ALMATY), language) if value is not None else ""
 
 
 def _verification_context(found: Verification, language: Language) -> dict[str, Any]:
@@ -198,6 +225,12 @@ def _verification_context(found: Verification, language: Language) -> dict[str, 
             if found.revocation else ""
         ),
         "act_date": _date(found.revocation.act_date, language) if found.revocation else "",
+        "answered_at": answered_at_label(found, language),
+        "answered_at_iso": (
+            found.answered_at.astimezone(ALMATY).replace(microsecond=0).isoformat()
+            if found.answered_at else ""
+        ),
+        "signed_when": signed_when,
         "lang_param": "" if language == "kk" else "?lang=ru",
     }
 

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.core.config import Settings
+from service.forms.decisions import ALMATY
 from service.registry.issuing import RegistrationNumber, parse_registration_number
 from tests.conftest import NOW
 
@@ -81,7 +82,7 @@ def test_a_valid_certificate_shows_its_facts_and_withholds_its_holder(
 ) -> None:
     receipt = issue(client, example, "v-1")
     answer = verify(anonymous_client, receipt["registration_number"])
-    assert answer["status"] == "valid"
+    assert answer["status"] == "awaiting_signatures"  # valid once the head signs
     document = answer["document"]
     assert document["form"] == "certificate"
     assert document["holder"] == {"name": None, "full_name_shown": False}
@@ -108,10 +109,13 @@ def test_not_issued_mistyped_and_malformed_numbers(
     number = issue(client, example, "v-2")["registration_number"]
     assert verify(anonymous_client, unissued_number(number))["status"] == "not_issued"
     assert verify(anonymous_client, mistype(number)) == {
-        "registration_number": mistype(number), "status": "mistyped"}
+        "registration_number": mistype(number), "status": "mistyped",
+        "answered_at": NOW.astimezone(ALMATY).isoformat()}
     assert verify(anonymous_client, "hello")["status"] == "mistyped"
     # forgiving: lower case and a typographic dash
-    assert verify(anonymous_client, number.lower().replace("-", "\u2013", 1))["status"] == "valid"
+    forgiven = verify(anonymous_client, number.lower().replace("-", "\u2013", 1))
+    assert forgiven["registration_number"] == number
+    assert forgiven["status"] == "awaiting_signatures"
     page = anonymous_client.get(f"/verify/{unissued_number(number)}")
     assert page.status_code == 404
     assert "Берілмеген" in page.get_data(as_text=True)
@@ -328,7 +332,7 @@ def test_a_new_document_supersedes_the_old_one(
     assert answer["status"] == "superseded"
     assert answer["superseded_by"]["registration_number"] == new["registration_number"]
     newer = verify(anonymous_client, new["registration_number"])
-    assert newer["status"] == "valid"
+    assert newer["status"] == "awaiting_signatures"  # the new one waits for its head
     assert newer["supersedes"]["registration_number"] == old["registration_number"]
     page = anonymous_client.get(f"/verify/{old['registration_number']}").get_data(as_text=True)
     assert "Ауыстырылған" in page
@@ -376,7 +380,7 @@ def test_upload_of_the_registered_pdf_matches_and_a_changed_byte_does_not(
         "/api/v1/verify/upload", data={"pdf": (BytesIO(content), "c.pdf")}
     ).get_json()
     assert answer["matches"] is True
-    assert answer["verification"]["status"] == "valid"
+    assert answer["verification"]["status"] == "awaiting_signatures"
     assert answer["verification"]["document"]["holder"]["name"] == "Ахметова Айгүл Бекқызы"
     # one byte of the content stream changed (past the header, before the trailer)
     middle = len(content) // 2
@@ -412,7 +416,7 @@ def test_a_modified_pdf_names_the_document_it_claims_to_be(
     ).get_json()
     assert answer["matches"] is False
     assert answer["claimed_registration_number"] == receipt["registration_number"]
-    assert answer["verification"]["status"] == "valid"
+    assert answer["verification"]["status"] == "awaiting_signatures"
 
 
 def test_upload_limits_and_missing_files(settings: Settings) -> None:

@@ -40,5 +40,7 @@ def test_the_qr_code_holds_the_verify_url_and_opens_the_full_name(
     holder = body["decision"]["holder" if form == "certificate" else "person"]
     full = " ".join((holder["surname"], holder["given_name"], holder["patronymic"]))
     assert full in shown
-    assert "Жарамды" in shown
+    # registered, not signed yet: the QR route says so, amber, never "valid"
+    assert 'id="status" data-status="awaiting_signatures"' in shown
+    assert "Қол қою күтілуде" in shown
     assert holder["iin"] not in shown

@@ -214,7 +214,9 @@ def test_the_verify_answers_show_every_signer_of_a_protocol(
 
     def by_number(stage: str, statuses: list[str], verified: bool) -> None:
         plain = answers.json(f"{stage}: API", anonymous_client.get(f"/api/v1/verify/{number}"))
-        assert plain["status"] == "valid"
+        # valid only once everyone required has signed (with the quorum)
+        state = "valid" if verified else "awaiting_signatures"
+        assert plain["status"] == state
         summary = plain["signatures"]
         assert summary["required"] is True
         assert summary["verified"] is verified
@@ -237,8 +239,8 @@ def test_the_verify_answers_show_every_signer_of_a_protocol(
             query = "" if language == "kk" else "?lang=ru"
             html = answers.html(f"{stage}: page {language}",
                                 anonymous_client.get(f"/verify/{number}{query}"))
-            assert 'data-status="valid"' in html
-            summary_key = "signatures.verified" if verified else "signatures.failed"
+            assert f'id="status" data-status="{state}"' in html
+            summary_key = "signatures.verified" if verified else "signatures.awaiting"
             assert texts.text(summary_key, language) in html
             page_shows(html, language, signers, statuses)
 
@@ -276,7 +278,8 @@ def test_one_member_missing_is_shown_missing_whoever_it_is(
         query = "" if language == "kk" else "?lang=ru"
         html = answers.html(f"page {language}", anonymous_client.get(f"/verify/{number}{query}"))
         page_shows(html, language, signers, statuses)
-        assert texts.text("signatures.failed", language) in html
+        assert texts.text("signatures.awaiting", language) in html
+        assert 'id="status" data-status="awaiting_signatures"' in html
     answers.assert_no_iin()
 
 
@@ -298,7 +301,8 @@ def test_an_upload_of_the_registered_pdf_re_verifies_each_signature(
         assert body["matches"] is True
         assert body["sha256"] == registered["sha256"]
         assert body["verification"]["registration_number"] == number
-        assert body["verification"]["status"] == "valid"
+        assert body["verification"]["status"] == (
+            "valid" if verified else "awaiting_signatures")
         reverified = body["signatures"]
         assert reverified["verified"] is verified
         assert api_signers(reverified) == [
