@@ -70,12 +70,24 @@ class WarmLibreOffice:
         for i in range(self.instances):
             port, uno_port = free_port(), free_port()
             log = (self.work / f"unoserver-{i}.log").open("ab")
-            self._processes.append(subprocess.Popen(
-                [str(UNOSERVER), "--port", str(port), "--uno-port", str(uno_port),
-                 "--user-installation", str(self.work / f"libreoffice-profile-{i}"),
-                 "--conversion-timeout", "600"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            ))
+            self._processes.append(
+                subprocess.Popen(
+                    [
+                        str(UNOSERVER),
+                        "--port",
+                        str(port),
+                        "--uno-port",
+                        str(uno_port),
+                        "--user-installation",
+                        str(self.work / f"libreoffice-profile-{i}"),
+                        "--conversion-timeout",
+                        "600",
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
             log.close()
             self.urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + timeout

@@ -54,8 +54,10 @@ def timed(action: Callable[[int], object], runs: int) -> list[float]:
 
 def describe(name: str, times: list[float]) -> None:
     ms = [t * 1000 for t in times]
-    print(f"{name:<38} mean {statistics.fmean(ms):7.1f} ms  median {statistics.median(ms):7.1f} ms"
-          f"  min {min(ms):7.1f} ms  ({len(ms)} runs)")
+    print(
+        f"{name:<38} mean {statistics.fmean(ms):7.1f} ms  median {statistics.median(ms):7.1f} ms"
+        f"  min {min(ms):7.1f} ms  ({len(ms)} runs)"
+    )
 
 
 def long_protocol(rows: int) -> Protocol:
@@ -109,12 +111,16 @@ def main() -> None:
     for run in range(2):
         start = time.perf_counter()
         content = renderer.render_pdf(Form.PROTOCOL, "kk", protocol)
-        print(f"{args.protocol_rows}-row protocol PDF, run {run + 1}:         "
-              f"{time.perf_counter() - start:6.2f} s  ({len(content) // 1024} KiB)")
+        print(
+            f"{args.protocol_rows}-row protocol PDF, run {run + 1}:         "
+            f"{time.perf_counter() - start:6.2f} s  ({len(content) // 1024} KiB)"
+        )
     start = time.perf_counter()
     renderer.render_docx(Form.PROTOCOL, "kk", protocol)
-    print(f"{args.protocol_rows}-row protocol DOCX:                "
-          f"{time.perf_counter() - start:6.2f} s")
+    print(
+        f"{args.protocol_rows}-row protocol DOCX:                "
+        f"{time.perf_counter() - start:6.2f} s"
+    )
 
 
 if __name__ == "__main__":
