@@ -197,8 +197,13 @@ def bench_libreoffice(
     stock WeasyPrint behind the same workers (LibreOffice idle meanwhile)."""
     from bench.libreoffice import WarmLibreOffice
 
-    warm = WarmLibreOffice(work / "libreoffice", instances)
-    warm.start()
+    with WarmLibreOffice(work / "libreoffice", instances) as warm:
+        return _bench_baselines(warm.urls, count, threads, workers, instances, work)
+
+
+def _bench_baselines(
+    urls: list[str], count: int, threads: int, workers: int, instances: int, work: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
     port = free_port()
     log = (work / "libreoffice.log").open("ab")
     server = subprocess.Popen(
@@ -220,7 +225,7 @@ def bench_libreoffice(
         env={
             **os.environ,
             "QUJAT_BENCH_WORK": str(work),
-            "QUJAT_BENCH_LIBREOFFICE": ",".join(warm.urls),
+            "QUJAT_BENCH_LIBREOFFICE": ",".join(urls),
         },
     )
     url = f"http://127.0.0.1:{port}"
@@ -236,16 +241,16 @@ def bench_libreoffice(
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the LibreOffice baseline server did not start") from None
                 time.sleep(0.5)
-        # every instance converts once before timing (Writer loads its libraries then)
-        warm_up = certificates(2 * instances, "warm")
-        post_all(url, warm_up, threads=instances)
+        # every instance converts before timing (Writer loads its libraries then), and every
+        # worker renders with stock WeasyPrint once (its first document loads the fonts)
+        post_all(url + "/baseline", certificates(2 * instances, "warm"), threads=instances)
+        post_all(url + "/stock-weasyprint", certificates(2 * workers, "warm"), threads=workers)
         result = run_load(url, "", count, threads, "/baseline")
         stock = run_load(url, "", count, threads, "/stock-weasyprint")
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=60)
         log.close()
-        warm.stop()
     return figures(f"LibreOffice warm ({instances} × unoserver)", result), figures(
         "stock WeasyPrint (convert only)", stock
     )
@@ -257,9 +262,7 @@ def post_all(url: str, bodies: list[dict[str, Any]], threads: int) -> None:
     import requests
 
     with ThreadPoolExecutor(threads) as pool:
-        for response in pool.map(
-            lambda body: requests.post(url + "/baseline", json=body, timeout=300), bodies
-        ):
+        for response in pool.map(lambda body: requests.post(url, json=body, timeout=300), bodies):
             response.raise_for_status()
 
 
