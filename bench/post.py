@@ -313,7 +313,8 @@ def main() -> None:
                 )
     print(
         f"({os.cpu_count()} CPUs, {args.workers} gunicorn workers, {args.threads} client "
-        "threads; targets: ≥ 40 certificates/s, ≥ 3× LibreOffice)"
+        "threads; target: ≥ 40 certificates/s, stretch 60; load average "
+        f"{os.getloadavg()[0]:.1f})"
     )
 
 
