@@ -13,6 +13,7 @@ Nothing is fetched from outside the template folders, whatever a value contains.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
@@ -32,6 +33,7 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
+from PIL import Image
 from weasyprint import CSS, HTML
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
@@ -59,6 +61,7 @@ STYLESHEET = SHARED_DIR / "forms.css"
 PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "qujat-srgb"
 QR_SIZE = Mm(25)
+QR_PIXELS_PER_MODULE = 6
 
 
 def template_dir(language: Language) -> Path:
@@ -78,11 +81,11 @@ class DocumentInfo:
 
 @dataclass(frozen=True, slots=True)
 class PrintedDocument:
-    """`document` as the HTML templates see it: DocumentInfo plus its QR code as inline SVG."""
+    """`document` as the HTML templates see it: DocumentInfo plus its QR code as an <img>."""
 
     registration_number: str
     verify_url: str
-    qr_svg: Markup
+    qr_image: Markup
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,33 @@ def qr_svg(url: str) -> Markup:
     the URL never appears in it as text)."""
     svg = _qr(url).svg_inline(scale=1, border=2, omitsize=True, dark="#000")
     return Markup(svg)  # noqa: S704 - segno's markup, not user text
+
+
+def qr_image(url: str) -> Markup:
+    """The QR code of `url` as an <img> of a PNG (data: URL), sized by the stylesheet and
+    drawn with sharp edges (`image-rendering: pixelated`).
+
+    The same code as qr_svg. WeasyPrint parses and draws an SVG path in Python, several
+    hundred segments for a verification address; a small grey bitmap it embeds almost as it
+    is (docs/performance.md)."""
+    return Markup(  # noqa: S704 - a data: URL of our own picture, no user text
+        f'<img class="qr-code" alt="" src="data:image/png;base64,{_qr_png_base64(url)}">'
+    )
+
+
+def _qr_png_base64(url: str) -> str:
+    """An 8-bit grey PNG, which WeasyPrint embeds as it is (it converts a 1-bit one to RGB
+    first), QR_PIXELS_PER_MODULE pixels a module: poppler smooths a bitmap it enlarges,
+    whatever /Interpolate says, and blurred modules scan badly."""
+    rows = [bytes(0 if dark else 255 for dark in row) for row in _qr(url).matrix_iter(border=2)]
+    picture = Image.frombytes("L", (len(rows[0]), len(rows)), b"".join(rows))
+    scale = QR_PIXELS_PER_MODULE
+    picture = picture.resize(
+        (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
+    )
+    out = io.BytesIO()
+    picture.save(out, format="PNG", compress_level=1)
+    return base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def qr_png(url: str) -> bytes:
@@ -149,9 +179,7 @@ class TemplateFetcher(URLFetcher):  # type: ignore[misc]
         if not path.is_file() or not any(path.is_relative_to(root) for root in self.roots):
             raise ForbiddenResource(url)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path2url(path), path.read_bytes(), {"Content-Type": content_type}
-        )
+        return URLFetcherResponse(path2url(path), path.read_bytes(), {"Content-Type": content_type})
 
 
 # --------------------------------------------------------------------------- jinja
@@ -222,9 +250,7 @@ class DocxEnvironment(Environment):
 def template_context(decision: Decision, document: object) -> dict[str, Any]:
     """The decision's fields and public methods (a protocol's `table`), and `document`."""
     context = {
-        name: getattr(decision, name)
-        for name in dir(type(decision))
-        if not name.startswith("_")
+        name: getattr(decision, name) for name in dir(type(decision)) if not name.startswith("_")
     }
     context["document"] = document
     return context
@@ -282,7 +308,7 @@ class Renderer:
         printed = None
         if document is not None:
             printed = PrintedDocument(
-                document.registration_number, document.verify_url, qr_svg(document.verify_url)
+                document.registration_number, document.verify_url, qr_image(document.verify_url)
             )
         context = template_context(_checked(form, decision), printed)
         return self._html_templates[(language, form)].render(context)
@@ -362,8 +388,10 @@ class Renderer:
 def _checked(form: Form, decision: Decision) -> Decision:
     """The decision, completed as parse_decision would (a certificate's validity)."""
     if not isinstance(decision, DECISION_TYPES[form]):
-        raise TypeError(f"{form.value} needs a {DECISION_TYPES[form].__name__} decision, "
-                        f"not {type(decision).__name__}")
+        raise TypeError(
+            f"{form.value} needs a {DECISION_TYPES[form].__name__} decision, "
+            f"not {type(decision).__name__}"
+        )
     return complete(decision)
 
 
