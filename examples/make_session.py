@@ -2,6 +2,7 @@
 
     .venv/bin/python examples/make_session.py            # rewrites examples/session.ndjson
     .venv/bin/python examples/make_session.py -n 500 --certificates-only -o /tmp/500.ndjson
+    .venv/bin/python examples/make_session.py -n 60 --protocol ru -o /tmp/protocol-60.ru.json
 
 Built from examples/{extract,certificate}.{kk,ru}.json: every teacher of the session gets an
 extract (form 3), and those whose declared category was awarded or confirmed a certificate
@@ -9,6 +10,10 @@ extract (form 3), and those whose declared category was awarded or confirmed a c
 items are wrong on purpose (a mistyped IIN, the entry status "awarded", a refusal without its
 reason), so that `qujat batch submit` shows how failed items are reported. The output is
 deterministic (a fixed seed), so the file can be committed.
+
+With `--protocol kk|ru` it writes instead one render request: the session's protocol (form 2)
+with a row per teacher, the hard case for page layout: double surnames, positions that name
+the whole school, every outcome, reasons in the "does not correspond" table.
 """
 
 from __future__ import annotations
@@ -23,27 +28,90 @@ from typing import Any
 EXAMPLES = Path(__file__).resolve().parent
 LADDER = ["teacher", "moderator", "expert", "researcher", "master"]
 
-SURNAMES_KK = ["Ахметова", "Серікбаев", "Жұмабекова", "Нұрланов", "Қасымова", "Тоқтаров",
-               "Әбенова", "Байжанов", "Омарова", "Сейітов", "Исаева", "Мұратов", "Бекова",
-               "Қайыров", "Сәрсенова", "Ержанов", "Төлеуова", "Әлиев", "Дүйсенова", "Жақсылықов"]
-GIVEN_KK = ["Айгүл", "Дәурен", "Әсел", "Ерлан", "Гүлнар", "Нұржан", "Жанар", "Бауыржан",
-            "Сәуле", "Асқар", "Динара", "Марат", "Мөлдір", "Қайрат", "Айжан", "Серік"]
+SURNAMES_KK = [
+    "Ахметова",
+    "Серікбаев",
+    "Жұмабекова",
+    "Нұрланов",
+    "Қасымова",
+    "Тоқтаров",
+    "Әбенова",
+    "Байжанов",
+    "Омарова",
+    "Сейітов",
+    "Исаева",
+    "Мұратов",
+    "Бекова",
+    "Қайыров",
+    "Сәрсенова",
+    "Ержанов",
+    "Төлеуова",
+    "Әлиев",
+    "Дүйсенова",
+    "Жақсылықов",
+]
+GIVEN_KK = [
+    "Айгүл",
+    "Дәурен",
+    "Әсел",
+    "Ерлан",
+    "Гүлнар",
+    "Нұржан",
+    "Жанар",
+    "Бауыржан",
+    "Сәуле",
+    "Асқар",
+    "Динара",
+    "Марат",
+    "Мөлдір",
+    "Қайрат",
+    "Айжан",
+    "Серік",
+]
 PATRONYMICS_KK = ["Бекқызы", "Ерланұлы", "Қайратқызы", "Асқарұлы", "Маратқызы", "Серікұлы"]
-SURNAMES_RU = ["Иванова", "Ким", "Петренко", "Смагулова", "Шевченко", "Волкова", "Цой",
-               "Морозов", "Пак", "Кузнецова", "Литвиненко", "Соколов"]
+SURNAMES_RU = [
+    "Иванова",
+    "Ким",
+    "Петренко",
+    "Смагулова",
+    "Шевченко",
+    "Волкова",
+    "Цой",
+    "Морозов",
+    "Пак",
+    "Кузнецова",
+    "Литвиненко",
+    "Соколов",
+]
 GIVEN_RU = ["Елена", "Андрей", "Ольга", "Сергей", "Наталья", "Виктор", "Ирина", "Дмитрий"]
 PATRONYMICS_RU = ["Викторовна", "Сергеевич", "Александровна", "Николаевич", "Ивановна"]
-POSITIONS_KK = ["математика пәнінің мұғалімі", "қазақ тілі мен әдебиеті пәнінің мұғалімі",
-                "бастауыш сынып мұғалімі", "физика пәнінің мұғалімі", "тарих пәнінің мұғалімі",
-                "ағылшын тілі пәнінің мұғалімі", "информатика пәнінің мұғалімі"]
-POSITIONS_RU = ["учитель математики", "учитель русского языка и литературы",
-                "учитель начальных классов", "учитель физики", "учитель истории",
-                "учитель английского языка", "учитель информатики"]
+POSITIONS_KK = [
+    "математика пәнінің мұғалімі",
+    "қазақ тілі мен әдебиеті пәнінің мұғалімі",
+    "бастауыш сынып мұғалімі",
+    "физика пәнінің мұғалімі",
+    "тарих пәнінің мұғалімі",
+    "ағылшын тілі пәнінің мұғалімі",
+    "информатика пәнінің мұғалімі",
+]
+POSITIONS_RU = [
+    "учитель математики",
+    "учитель русского языка и литературы",
+    "учитель начальных классов",
+    "учитель физики",
+    "учитель истории",
+    "учитель английского языка",
+    "учитель информатики",
+]
 SCHOOLS = [
-    ("«Қарағанды қаласының № {n} жалпы білім беретін мектебі» КММ",
-     "КГУ «Общеобразовательная школа № {n} города Караганды»"),
-    ("«Теміртау қаласының № {n} жалпы білім беретін мектебі» КММ",
-     "КГУ «Общеобразовательная школа № {n} города Темиртау»"),
+    (
+        "«Қарағанды қаласының № {n} жалпы білім беретін мектебі» КММ",
+        "КГУ «Общеобразовательная школа № {n} города Караганды»",
+    ),
+    (
+        "«Теміртау қаласының № {n} жалпы білім беретін мектебі» КММ",
+        "КГУ «Общеобразовательная школа № {n} города Темиртау»",
+    ),
 ]
 REASONS = {
     "kk": "портфолио бойынша жинаған балы мәлімделген санат үшін белгіленген шекті деңгейден төмен",
@@ -79,8 +147,12 @@ def person(rng: random.Random, language: str, taken: set[str]) -> dict[str, str]
         number = iin(rng, female)
         if number not in taken:
             taken.add(number)
-            return {"surname": surname, "given_name": given, "patronymic": patronymic,
-                    "iin": number}
+            return {
+                "surname": surname,
+                "given_name": given,
+                "patronymic": patronymic,
+                "iin": number,
+            }
 
 
 def load(form: str, language: str) -> dict[str, Any]:
@@ -140,18 +212,88 @@ def _holder(item: dict[str, Any]) -> str:
 
 
 def _first(items: list[dict[str, Any]], form: str, start: int, **match: str) -> dict[str, Any]:
-    return next(i for i in items[start:] if i["form"] == form
-                and all(i["decision"].get(k) == v for k, v in match.items()))
+    return next(
+        i
+        for i in items[start:]
+        if i["form"] == form and all(i["decision"].get(k) == v for k, v in match.items())
+    )
+
+
+DOUBLE_SURNAMES = {
+    "kk": ["Жақсылықова-Мұхаметжанова", "Әбдірахманов-Сейітқалиев", "Төлеубекова-Ержанова"],
+    "ru": [
+        "Константинопольская-Жумабекова",
+        "Преображенский-Абдрахманов",
+        "Старокоржевская-Нурмагамбетова",
+    ],
+}
+OUTCOMES = [
+    "corresponds_declared",
+    "corresponds_declared",
+    "corresponds_declared",
+    "not_corresponds_declared",
+    "corresponds_current",
+    "corresponds_below_current",
+]
+
+
+def protocol(teachers: int, language: str) -> dict[str, Any]:
+    """One protocol of `teachers` rows in `language` (form 2), long names and positions."""
+    rng = random.Random(20260814)  # noqa: S311 - invented people, not secrets
+    taken: set[str] = set()
+    request = load("protocol", language)
+    rows = []
+    for n in range(teachers):
+        who = person(rng, language, taken)
+        if n % 3 == 0:
+            who["surname"] = rng.choice(DOUBLE_SURNAMES[language])
+        school = rng.choice(SCHOOLS)[0 if language == "kk" else 1].format(n=rng.randint(1, 99))
+        position = rng.choice(POSITIONS_KK if language == "kk" else POSITIONS_RU)
+        outcome = OUTCOMES[n % len(OUTCOMES)]
+        current = rng.randint(1, 3)
+        row: dict[str, Any] = {
+            "person": who,
+            "position": f"{position}, {school}" if n % 2 == 0 else position,
+            "attestation": "early" if n % 5 == 0 else "regular",
+            "current_category": LADDER[current],
+            "declared_category": LADDER[current + 1],
+            "outcome": outcome,
+        }
+        if outcome == "corresponds_declared":
+            row["awarded_category"] = LADDER[current + 1]
+        elif outcome == "not_corresponds_declared":
+            row["awarded_category"] = LADDER[current]
+            row["reason"] = REASONS[language]
+        elif outcome == "corresponds_current":
+            row["awarded_category"] = LADDER[current]
+        else:
+            row["declared_category"] = LADDER[current]
+            row["awarded_category"] = LADDER[current - 1]
+        rows.append(row)
+    request["decision"]["decision_id"] = f"krg-2026-s05-protocol-{teachers}-{language}"
+    request["decision"]["rows"] = rows
+    return request
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=EXAMPLES / "session.ndjson")
     parser.add_argument("-n", "--teachers", type=int, default=160)
-    parser.add_argument("--certificates-only", action="store_true",
-                        help="one certificate per teacher, no extracts")
+    parser.add_argument(
+        "--certificates-only", action="store_true", help="one certificate per teacher, no extracts"
+    )
     parser.add_argument("--valid", action="store_true", help="leave out the wrong items")
+    parser.add_argument(
+        "--protocol",
+        choices=["kk", "ru"],
+        help="write one protocol request of N rows in this language instead",
+    )
     args = parser.parse_args()
+    if args.protocol:
+        request = protocol(args.teachers, args.protocol)
+        args.output.write_text(json.dumps(request, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        print(f"{args.output}: a protocol of {args.teachers} rows")
+        return
     items = session(args.teachers, args.certificates_only, not args.valid)
     args.output.write_text(
         "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), "utf-8"

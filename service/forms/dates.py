@@ -59,3 +59,12 @@ def legal_date(value: dt.date, language: Language, case: KazakhCase = "nominativ
 def legal_datetime(value: dt.datetime, language: Language) -> str:
     """A date with the time of day (notices record when they were sent)."""
     return f"{legal_date(value.date(), language)}, {value:%H:%M}"
+
+
+def notice_date(value: dt.date, language: Language) -> str:
+    """The day a notice was sent, as forms 6 and 7 write it (no time of day): Kazakh
+    "«15» қыркүйек 2026 жылы" for the form's "« __ » _____ 20 __ жылы жіберілді", Russian
+    "«15» сентября 2026 года"."""
+    if language == "kk":
+        return f"«{value.day:02d}» {month_name(value.month, 'kk')} {value.year} жылы"
+    return legal_date(value, language)

@@ -39,7 +39,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, path2url
 
-from service.forms.dates import legal_date, legal_datetime
+from service.forms.dates import legal_date, legal_datetime, notice_date
 from service.forms.decisions import (
     ALMATY,
     DECISION_TYPES,
@@ -200,6 +200,14 @@ def _datetime_filter(language: Language) -> Callable[[dt.datetime], str]:
     return datetime
 
 
+def _sent_filter(language: Language) -> Callable[[dt.datetime], str]:
+    def sent(value: dt.datetime) -> str:
+        # the day in Kazakhstan, whatever offset the platform sent
+        return notice_date(value.astimezone(ALMATY).date(), language)
+
+    return sent
+
+
 def _label_filter(language: Language) -> Callable[[Any], str]:
     def label_(value: Any) -> str:
         return label(value, language)
@@ -212,6 +220,7 @@ def template_filters(language: Language) -> dict[str, Callable[..., str]]:
     return {
         "date": _date_filter(language),
         "datetime": _datetime_filter(language),
+        "sent": _sent_filter(language),
         "label": _label_filter(language),
     }
 
@@ -270,6 +279,25 @@ def document_moment(decision: Decision) -> dt.datetime:
 
 # --------------------------------------------------------------------------- the renderer
 
+PAGE_NUMBER_WORDS: dict[Language, tuple[str, str]] = {
+    "kk": ("Бет ", " / "),
+    "ru": ("Страница ", " из "),
+}
+
+
+def page_numbers_css(language: Language) -> str:
+    """The foot of every page of a document of several pages: "Бет 2 / 5" on the right and,
+    when the document is registered, its number on the left (templates_shared/forms.css
+    names it with string-set)."""
+    before, between = PAGE_NUMBER_WORDS[language]
+    return (
+        "@page { @bottom-right { content: "
+        f'"{before}" counter(page) "{between}" counter(pages); '
+        'font-family: "Noto Serif"; font-size: 9pt; vertical-align: middle } '
+        '@bottom-left { content: string(number); font-family: "Noto Serif"; font-size: 9pt; '
+        "vertical-align: middle } }"
+    )
+
 
 class Renderer:
     """Fills the forms. Build one per process: the templates, stylesheet and fonts are
@@ -281,6 +309,10 @@ class Renderer:
         self.stylesheet = CSS(
             filename=STYLESHEET, font_config=self.font_config, url_fetcher=self.fetcher
         )
+        self._page_numbers = {
+            lang: CSS(string=page_numbers_css(lang), font_config=self.font_config)
+            for lang in LANGUAGES
+        }
         self._html = {lang: html_environment(lang) for lang in LANGUAGES}
         self._html_templates = {
             (lang, form): self._html[lang].get_template(f"{form.value}.html")
@@ -325,16 +357,12 @@ class Renderer:
         html = self.render_html(form, language, decision, document)
         moment = document_moment(decision).isoformat()
         try:
-            rendered = HTML(
-                string=html,
-                base_url=path2url(template_dir(language)),
-                url_fetcher=self.fetcher,
-            ).render(
-                font_config=self.font_config,
-                stylesheets=[self.stylesheet],
-                color_profiles=self._output_profile(),
-                output_intent=OUTPUT_INTENT,
-            )
+            # page numbers only on a document of several pages: a protocol is laid out with
+            # them, a one-page form without; the rare other case is laid out a second time
+            numbered = form in (Form.PROTOCOL, Form.HEADS_PROTOCOL)
+            rendered = self._layout(html, language, numbered)
+            if (len(rendered.pages) > 1) != numbered:
+                rendered = self._layout(html, language, not numbered)
             rendered.metadata.created = rendered.metadata.modified = moment
             pdf: bytes = rendered.write_pdf(
                 pdf_variant=PDF_VARIANT,
@@ -346,6 +374,20 @@ class Renderer:
                 raise error.__cause__ from None
             raise
         return pdf
+
+    def _layout(self, html: str, language: Language, numbered: bool) -> Any:
+        """WeasyPrint's laid-out document; `numbered` adds "Бет N / M" at the foot of pages."""
+        stylesheets = [self.stylesheet]
+        if numbered:
+            stylesheets.append(self._page_numbers[language])
+        return HTML(
+            string=html, base_url=path2url(template_dir(language)), url_fetcher=self.fetcher
+        ).render(
+            font_config=self.font_config,
+            stylesheets=stylesheets,
+            color_profiles=self._output_profile(),
+            output_intent=OUTPUT_INTENT,
+        )
 
     def _output_profile(self) -> dict[str, ColorProfile]:
         """PDF/A's output intent: WeasyPrint's own sRGB profile, read from memory. (Left to

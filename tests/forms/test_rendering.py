@@ -26,7 +26,7 @@ from pypdf import PdfReader
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, path2url
 
-from service.forms.dates import legal_date, legal_datetime
+from service.forms.dates import legal_date, notice_date
 from service.forms.decisions import (
     ALMATY,
     Acceptance,
@@ -53,9 +53,7 @@ from service.forms.vocabulary import LANGUAGES, Form, label
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 DOCUMENT = DocumentInfo("KRG-2026-000153", "https://qujat.kz/v/KRG-2026-000153")
-CASES = [
-    pytest.param(form, lang, id=f"{form.value}-{lang}") for form in Form for lang in LANGUAGES
-]
+CASES = [pytest.param(form, lang, id=f"{form.value}-{lang}") for form in Form for lang in LANGUAGES]
 
 TITLES = {
     (Form.CERTIFICATE, "kk"): "Біліктілік санатын беру (растау) туралы КУӘЛІК",
@@ -86,9 +84,16 @@ TITLES = {
     "аттестационной комиссии",
 }
 APPENDIX = {
-    "kk": "жобаны іске асыру Алгоритміне {n}-қосымша Нысан",
+    "kk": "жобаны іске асыру Алгоритміне {n}-қосымша",
     "ru": "Приложение {n} к Алгоритму реализации пилотного проекта",
 }
+# the act's forms 2, 6, 7 and 12 say "Нысан" under their appendix line; 1, 3 and 13 do not
+FORM_WORD = {"kk": "Нысан", "ru": "Форма"}
+WITH_FORM_WORD = {Form.PROTOCOL, Form.ACCEPTANCE, Form.REFUSAL, Form.HEADS_PROTOCOL}
+NUMBER_WORDS = {"kk": "Тіркеу нөмірі", "ru": "Регистрационный номер"}
+PREVIEW = {"kk": "ҮЛГІ", "ru": "ОБРАЗЕЦ"}
+# the foot of a page of a document of several pages
+PAGE_FOOT = re.compile(r"(Бет \d+ / \d+|Страница \d+ из \d+)")
 
 
 # --------------------------------------------------------------------------- fixtures, helpers
@@ -133,7 +138,9 @@ def decision_of(form: Form, language: str, payload: dict[str, Any] | None = None
 
 
 def normalise(text: str) -> str:
-    """One line of single-spaced text; a word cut after its hyphen at a line end is joined."""
+    """One line of single-spaced text; a word cut after its hyphen at a line end is joined, and
+    so is a word hyphenated by the dictionary (WeasyPrint's hyphen is U+2010)."""
+    text = re.sub(r"\u2010\s*\n\s*", "", text)
     text = re.sub(r"-\s*\n\s*", "-", text)
     return " ".join(text.split())
 
@@ -142,8 +149,11 @@ def pdf_text(pdf: bytes, tmp_path: Path, page: int | None = None) -> str:
     path = tmp_path / "form.pdf"
     path.write_bytes(pdf)
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    done = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", *pages, str(path), "-"],
-                          capture_output=True, check=True)
+    done = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", *pages, str(path), "-"],
+        capture_output=True,
+        check=True,
+    )
     return done.stdout.decode("utf-8")
 
 
@@ -180,23 +190,46 @@ def filled_values(decision: Decision, language: str) -> list[str]:
         case Certificate():
             d = decision
             assert d.valid_until is not None
-            grant = {("kk", "award"): "берілді", ("kk", "confirmation"): "расталды",
-                     ("ru", "award"): "присвоена", ("ru", "confirmation"): "подтверждена"}
-            return [*_names(d.holder, d.head_of_organisation), d.position, d.organisation,
-                    date(d.commission_decision_date, "attributive"),
-                    date(d.order.date, "attributive"), f"№ {d.order.number}",
-                    label(d.category, language),  # type: ignore[arg-type]
-                    grant[(language, d.grant.value)], date(d.valid_until, "dative"),
-                    date(d.issue_date)]
+            grant = {
+                ("kk", "award"): "берілді",
+                ("kk", "confirmation"): "расталды",
+                ("ru", "award"): "присвоена",
+                ("ru", "confirmation"): "подтверждена",
+            }
+            return [
+                *_names(d.holder, d.head_of_organisation),
+                d.position,
+                d.organisation,
+                date(d.commission_decision_date, "attributive"),
+                date(d.order.date, "attributive"),
+                f"№ {d.order.number}",
+                label(d.category, language),  # type: ignore[arg-type]
+                grant[(language, d.grant.value)],
+                date(d.valid_until, "dative"),
+                date(d.issue_date),
+            ]
         case Protocol() | HeadsProtocol():
             c = decision.commission
-            values = [c.name, *_names(c.chair, *c.members, c.secretary),
-                      date(decision.session.date), f"№ {decision.session.number}"]
+            values = [
+                c.name,
+                *_names(c.chair, *c.members, c.secretary),
+                date(decision.session.date),
+                f"№ {decision.session.number}",
+            ]
             for row in decision.rows:
-                values += [row.person.full_name, row.position,
-                           label(row.declared_category, language)]  # type: ignore[arg-type]
-                values += [label(v, language) for v in (row.current_category,  # type: ignore[arg-type]
-                                                        row.awarded_category) if v is not None]
+                values += [
+                    row.person.full_name,
+                    row.position,
+                    label(row.declared_category, language),
+                ]  # type: ignore[arg-type]
+                values += [
+                    label(v, language)
+                    for v in (
+                        row.current_category,  # type: ignore[arg-type]
+                        row.awarded_category,
+                    )
+                    if v is not None
+                ]
                 if isinstance(row.reason, str):
                     values.append(row.reason)
                 if isinstance(decision, Protocol):
@@ -206,12 +239,18 @@ def filled_values(decision: Decision, language: str) -> list[str]:
             return values
         case Extract() | HeadsExtract():
             d = decision
-            values = [d.commission.name, d.commission.secretary.full_name, d.person.full_name,
-                      f"№ {d.session.number}"]
-            values.append(date(d.session.date, "attributive" if isinstance(d, HeadsExtract)
-                               else "nominative"))
-            kept = d.awarded_category or (d.current_category if d.outcome == "corresponds_current"
-                                          else None)
+            values = [
+                d.commission.name,
+                d.commission.secretary.full_name,
+                d.person.full_name,
+                f"№ {d.session.number}",
+            ]
+            values.append(
+                date(d.session.date, "attributive" if isinstance(d, HeadsExtract) else "nominative")
+            )
+            kept = d.awarded_category or (
+                d.current_category if d.outcome == "corresponds_current" else None
+            )
             if d.outcome == "corresponds_declared":
                 assert d.awarded_category is not None
                 values.append(label(d.awarded_category, language))  # type: ignore[arg-type]
@@ -223,11 +262,15 @@ def filled_values(decision: Decision, language: str) -> list[str]:
                 values.append(d.reason)
             return values
         case Acceptance() | Refusal():
+            # the provider and its authorised person sign electronically; only the Russian
+            # form 7 has a line for the signer
             d = decision
-            values = [*_names(d.applicant, d.authorised_person),
-                      legal_datetime(d.sent_at.astimezone(ALMATY), language)]  # type: ignore[arg-type]
-            if d.provider:
-                values.append(d.provider)
+            values = [
+                *_names(d.applicant),
+                notice_date(d.sent_at.astimezone(ALMATY).date(), language),
+            ]  # type: ignore[arg-type]
+            if isinstance(d, Refusal) and not kk:
+                values += _names(d.authorised_person)
             if isinstance(d, Refusal):
                 values += list(d.missing_documents)
                 if d.grounds:
@@ -260,14 +303,15 @@ def test_pdf_shows_the_title_and_every_value(
     text = normalise(pdf_text(pdf, tmp_path))
     assert TITLES[(form, language)] in text
     assert APPENDIX[language].format(n=form.appendix) in text
+    assert (FORM_WORD[language] in text) == (form in WITH_FORM_WORD)
     missing = [v for v in filled_values(decision, language) if normalise(v) not in text]
     assert not missing
     for iin in iins(example(form, language)):
         assert iin not in text
     if form in (Form.CERTIFICATE, Form.EXTRACT, Form.HEADS_EXTRACT):
         assert DOCUMENT.verify_url in text.replace(" ", "")
-    if form is Form.CERTIFICATE:
-        assert DOCUMENT.registration_number in text
+    assert f"{NUMBER_WORDS[language]} {DOCUMENT.registration_number}" in text
+    assert PREVIEW[language] not in text
 
 
 @pytest.mark.parametrize(("form", "language"), CASES)
@@ -279,6 +323,8 @@ def test_docx_shows_the_title_and_every_value(
     text = normalise(docx_text(data))
     assert TITLES[(form, language)] in text
     assert APPENDIX[language].format(n=form.appendix) in text
+    assert (FORM_WORD[language] in text) == (form in WITH_FORM_WORD)
+    assert f"{NUMBER_WORDS[language]} {DOCUMENT.registration_number}" in text
     missing = [v for v in filled_values(decision, language) if normalise(v) not in text]
     assert not missing
     for iin in iins(example(form, language)):
@@ -297,8 +343,10 @@ def test_docx_and_pdf_carry_the_same_words(
     pdf = renderer.render_pdf(form, language, decision, DOCUMENT)  # type: ignore[arg-type]
     docx = renderer.render_docx(form, language, decision, DOCUMENT)  # type: ignore[arg-type]
     # the verification address may wrap in the PDF's narrow QR caption
+    # the PDF's page numbers are text, the DOCX's are fields in its footer
     url = DOCUMENT.verify_url
-    pdf_words = {w for w in normalise(pdf_text(pdf, tmp_path)).split() if w not in url}
+    pdf_text_ = PAGE_FOOT.sub("", normalise(pdf_text(pdf, tmp_path)))
+    pdf_words = {w for w in pdf_text_.split() if w not in url}
     docx_words = {w for w in normalise(docx_text(docx)).split() if w not in url}
     assert pdf_words == docx_words
 
@@ -339,16 +387,30 @@ def test_kazakh_letters_are_extractable(renderer: Renderer, tmp_path: Path) -> N
     assert "ӘҒҚҢӨҰҮҺІ әғқңөұүһі" in text
 
 
-def test_without_a_document_the_certificate_leaves_the_number_blank(
-    renderer: Renderer, tmp_path: Path
+@pytest.mark.parametrize(("form", "language"), CASES)
+def test_a_preview_says_it_is_one(
+    renderer: Renderer, form: Form, language: str, tmp_path: Path
 ) -> None:
-    decision = decision_of(Form.CERTIFICATE, "ru")
-    text = normalise(pdf_text(renderer.render_pdf(Form.CERTIFICATE, "ru", decision), tmp_path))
-    assert "Регистрационный номер ____" in text
+    """Without a document (a preview), the number line says ҮЛГІ / ОБРАЗЕЦ, the mark crosses
+    every page, and there is no number, QR code or verify address."""
+    decision = decision_of(form, language)
+    pdf = renderer.render_pdf(form, language, decision)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    for page in range(1, pages + 1):
+        assert PREVIEW[language] in pdf_text(pdf, tmp_path, page), f"page {page}"
+    text = normalise(pdf_text(pdf, tmp_path))
+    if form is Form.CERTIFICATE:
+        assert f"{NUMBER_WORDS[language]} {PREVIEW[language]}" in text
+    assert NUMBER_WORDS[language] + " ____" not in text
     assert "https://" not in text
-    docx = normalise(docx_text(renderer.render_docx(Form.CERTIFICATE, "ru", decision)))
-    assert "Регистрационный номер ____" in docx
+    data = renderer.render_docx(form, language, decision)
+    docx = normalise(docx_text(data))
+    assert PREVIEW[language] in docx
     assert "https://" not in docx
+    with zipfile.ZipFile(io.BytesIO(data)) as files:
+        headers = [n for n in files.namelist() if n.startswith("word/header")]
+        assert headers
+        assert any(PREVIEW[language] in files.read(n).decode() for n in headers)
 
 
 # --------------------------------------------------------------------------- what the forms say
@@ -359,8 +421,12 @@ def test_certificate_words_award_and_confirmation(renderer: Renderer, tmp_path: 
         payload = example(Form.CERTIFICATE, language)
         payload["grant"] = "confirmation"
         decision = decision_of(Form.CERTIFICATE, language, payload)
-        text = normalise(pdf_text(renderer.render_pdf(Form.CERTIFICATE, language, decision),  # type: ignore[arg-type]
-                                  tmp_path))
+        text = normalise(
+            pdf_text(
+                renderer.render_pdf(Form.CERTIFICATE, language, decision),  # type: ignore[arg-type]
+                tmp_path,
+            )
+        )
         assert confirmed in text
         assert ("берілді" if language == "kk" else "присвоена") not in text
 
@@ -393,9 +459,11 @@ def test_empty_protocol_tables_are_printed_with_a_dash_row(
     payload["rows"] = [r for r in payload["rows"] if r["outcome"] == "corresponds_declared"]
     decision = decision_of(Form.PROTOCOL, "ru", payload)
     text = normalise(pdf_text(renderer.render_pdf(Form.PROTOCOL, "ru", decision), tmp_path))
-    for heading in ("Не соответствует заявляемой квалификационной категории:",
-                    "Соответствует действующей квалификационной категории",
-                    "Соответствует квалификационной категории ниже действующей"):
+    for heading in (
+        "Не соответствует заявляемой квалификационной категории:",
+        "Соответствует действующей квалификационной категории",
+        "Соответствует квалификационной категории ниже действующей",
+    ):
         assert f"{heading} № п/п" in text
     assert text.count("— — — — — — — —") == 3
     docx = docx_text(renderer.render_docx(Form.PROTOCOL, "ru", decision))
@@ -419,7 +487,13 @@ def test_notice_times_are_kazakhstan_time(renderer: Renderer, tmp_path: Path) ->
     payload["sent_at"] = "2026-09-15T05:05:00Z"
     decision = decision_of(Form.ACCEPTANCE, "ru", payload)
     text = normalise(pdf_text(renderer.render_pdf(Form.ACCEPTANCE, "ru", decision), tmp_path))
-    assert "направлено «15» сентября 2026 года, 10:05." in text
+    assert "направлено «15» сентября 2026 года." in text
+    assert "10:05" not in text
+    payload = example(Form.ACCEPTANCE, "kk")
+    payload["sent_at"] = "2026-09-14T20:05:00Z"  # already the 15th in Kazakhstan
+    decision = decision_of(Form.ACCEPTANCE, "kk", payload)
+    text = normalise(pdf_text(renderer.render_pdf(Form.ACCEPTANCE, "kk", decision), tmp_path))
+    assert "Осы хабарлама «15» қыркүйек 2026 жылы жіберілді." in text
 
 
 # --------------------------------------------------------------------------- hostile values
@@ -445,8 +519,9 @@ def test_hostile_names_are_printed_as_text_in_the_pdf(renderer: Renderer, tmp_pa
     html = renderer.render_html(Form.CERTIFICATE, "kk", decision)
     assert "<script>" not in html
     assert "<img" not in html
-    text = normalise(pdf_text(renderer.render_pdf(Form.CERTIFICATE, "kk", decision, DOCUMENT),
-                              tmp_path))
+    text = normalise(
+        pdf_text(renderer.render_pdf(Form.CERTIFICATE, "kk", decision, DOCUMENT), tmp_path)
+    )
     assert f"{HOSTILE} {SPECIALS}" in text
     assert '<img src="file:///etc/passwd"> ]]> {{ 7*7 }} {%p if %}' in text
 
@@ -566,8 +641,11 @@ def test_fetcher_refuses_a_symlink_leading_out(tmp_path: Path) -> None:
     ],
 )
 def test_weasyprint_stops_on_a_refused_resource(renderer: Renderer, markup: str) -> None:
-    html = HTML(string=f"<html><body>{markup}</body></html>",
-                base_url=path2url(template_dir("kk")), url_fetcher=renderer.fetcher)
+    html = HTML(
+        string=f"<html><body>{markup}</body></html>",
+        base_url=path2url(template_dir("kk")),
+        url_fetcher=renderer.fetcher,
+    )
     with pytest.raises(FatalURLFetchingError) as caught:
         html.write_pdf(font_config=renderer.font_config)
     assert isinstance(caught.value.__cause__, ForbiddenResource)
@@ -604,3 +682,62 @@ def test_a_500_row_protocol_repeats_its_header_and_keeps_rows_whole(
             assert "№ Т.А.Ә. (бар болған жағдайда) Лауазымы" in text, f"no header on page {page}"
         seen += sorted(names)
     assert sorted(seen) == list(range(500))
+
+
+# --------------------------------------------------------------------------- page layout
+
+
+def test_a_does_not_correspond_decision_column_holds_the_decision(
+    renderer: Renderer, tmp_path: Path
+) -> None:
+    """Forms 2 (ru) and 12 have a "decision" column where the Kazakh form 2 has "Себебі": it
+    says the decision, then why."""
+    cases = [
+        (
+            Form.PROTOCOL,
+            "ru",
+            "Не соответствует заявляемой квалификационной категории. Причина: балл по портфолио",
+        ),
+        (Form.HEADS_PROTOCOL, "ru", "Причина:"),
+        (Form.HEADS_PROTOCOL, "kk", "Себебі:"),
+    ]
+    for form, language, expected in cases:
+        decision = decision_of(form, language)
+        failed = next(r for r in decision.rows if r.reason)  # type: ignore[attr-defined]
+        text = normalise(pdf_text(renderer.render_pdf(form, language, decision), tmp_path))  # type: ignore[arg-type]
+        assert expected in text
+        outcome = label(failed.outcome, language)  # type: ignore[arg-type]
+        assert (
+            f"{outcome}. {expected.split('.')[-1].strip() if '.' in expected else expected}" in text
+            or expected in text
+        )
+        docx = normalise(docx_text(renderer.render_docx(form, language, decision)))  # type: ignore[arg-type]
+        assert f"{outcome}. " in docx
+        assert expected.split(" ")[-1] in docx
+
+
+def test_page_numbers_only_on_documents_of_several_pages(
+    renderer: Renderer, tmp_path: Path
+) -> None:
+    protocol = renderer.render_pdf(Form.PROTOCOL, "kk", decision_of(Form.PROTOCOL, "kk"))
+    pages = len(PdfReader(io.BytesIO(protocol)).pages)
+    assert pages > 1
+    for page in range(1, pages + 1):
+        assert f"Бет {page} / {pages}" in pdf_text(protocol, tmp_path, page)
+    certificate = renderer.render_pdf(Form.CERTIFICATE, "ru", decision_of(Form.CERTIFICATE, "ru"))
+    assert "Страница" not in pdf_text(certificate, tmp_path)
+    # a notice made long enough for two pages gets them too
+    long = example(Form.REFUSAL, "ru")
+    long["missing_documents"] = [f"документ номер {i}" + " и его копия" * 20 for i in range(30)]
+    two = renderer.render_pdf(Form.REFUSAL, "ru", decision_of(Form.REFUSAL, "ru", long))
+    pages = len(PdfReader(io.BytesIO(two)).pages)
+    assert pages > 1
+    assert f"Страница {pages} из {pages}" in pdf_text(two, tmp_path, pages)
+
+
+def test_russian_certificate_ends_the_position_with_a_full_stop(
+    renderer: Renderer, tmp_path: Path
+) -> None:
+    decision = decision_of(Form.CERTIFICATE, "ru")
+    text = normalise(pdf_text(renderer.render_pdf(Form.CERTIFICATE, "ru", decision), tmp_path))
+    assert "по должности учитель математики. (наименование должности)" in text
