@@ -28,7 +28,6 @@ from service.batches.queue import (
     BatchNotFound,
     BatchSettings,
     BatchStatus,
-    ItemProblem,
     ItemSelection,
     ItemStatus,
     LocalDispatcher,
@@ -40,10 +39,8 @@ from service.batches.queue import (
 from service.core.config import Settings
 from service.core.db import Database
 from service.core.errors import (
-    _TYPE_BASE,
     Problem,
-    error_list,
-    problem_title,
+    problem_body,
     response_language,
     single,
 )
@@ -251,18 +248,4 @@ def _item(item: ItemStatus, registry: Registry, language: MessageLanguage) -> di
         }
     if item.problem is not None:
         body["problem"] = problem_body(item.problem, language)
-    return body
-
-
-def problem_body(problem: ItemProblem, language: MessageLanguage) -> dict[str, Any]:
-    """The problem details a single POST /api/v1/documents would have answered."""
-    body: dict[str, Any] = {
-        "type": _TYPE_BASE + problem.slug,
-        "title": problem_title(problem.status, problem.slug),
-        "status": problem.status,
-        "detail": problem.detail,
-        **problem.extra,
-    }
-    if problem.violations:
-        body.update(error_list(problem.violations, language))
     return body

@@ -21,11 +21,9 @@ from service.api.body import json_body
 from service.api.commissions import signatures
 from service.api.signatures import status_json
 from service.core.errors import (
-    _TYPE_BASE,
     Problem,
-    error_list,
+    problem_body,
     problem_of,
-    problem_title,
     response_language,
     single,
 )
@@ -116,19 +114,6 @@ def _item(index: int, raw: object) -> tuple[BulkItem | None, list[Violation]]:
     return BulkItem(raw["document"], raw["cms"], iin), []
 
 
-def _problem_json(problem: Problem, language: MessageLanguage) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": _TYPE_BASE + problem.slug,
-        "title": problem_title(problem.status, problem.slug),
-        "status": problem.status,
-        "detail": problem.detail,
-        **problem.extra,
-    }
-    if problem.violations:
-        body.update(error_list(problem.violations, language))
-    return body
-
-
 def _refused(
     index: int, reference: object, problem: Problem, language: MessageLanguage
 ) -> dict[str, Any]:
@@ -137,7 +122,7 @@ def _refused(
         "document": reference if isinstance(reference, str) else None,
         "outcome": "refused",
         "status": problem.status,
-        "problem": _problem_json(problem, language),
+        "problem": problem_body(problem, language),
     }
 
 

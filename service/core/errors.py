@@ -11,8 +11,8 @@ an error answer larger than a few tens of kilobytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
@@ -101,18 +101,42 @@ def error_list(
     return listed
 
 
-def problem_response(problem: Problem) -> Response:
-    language = response_language()
+class ProblemDetails(Protocol):
+    """What a problem body is made of: a `Problem`, or one stored for a batch item."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def violations(self) -> Sequence[Violation]: ...
+    @property
+    def extra(self) -> Mapping[str, Any]: ...
+
+
+def problem_body(
+    problem: ProblemDetails, language: MessageLanguage, instance: str | None = None
+) -> dict[str, Any]:
+    """The RFC 9457 body of `problem`, its reasons worded in `language`."""
     body: dict[str, Any] = {
         "type": _TYPE_BASE + problem.slug,
         "title": problem_title(problem.status, problem.slug),
         "status": problem.status,
         "detail": problem.detail,
-        "instance": request.path,
-        **problem.extra,
     }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(problem.extra)
     if problem.violations:
         body.update(error_list(problem.violations, language))
+    return body
+
+
+def problem_response(problem: Problem) -> Response:
+    language = response_language()
+    body = problem_body(problem, language, instance=request.path)
     response = Response(json.dumps(body, ensure_ascii=False), problem.status, mimetype=PROBLEM_JSON)
     response.headers["Content-Language"] = language
     for name, value in problem.headers.items():
