@@ -142,7 +142,7 @@ def test_the_real_nca_gost_chain_validates_through_pyhanko() -> None:
     GOST signature is checked in test_gost_nca.py)."""
     ca = asn1_x509.Certificate.load((NCA / "nca_gost2022_test.cer").read_bytes())
     report = verify_cms_signers(
-        (NCA / "cms_gost512_rsa_attached.p7s").read_bytes(),
+        (NCA.parent / "cms_ncanode_attached_gost_rsa.p7s").read_bytes(),
         b"test123",
         trust=TrustAnchors(roots=(ca,)),
         now=datetime(2022, 9, 28, 12, 0, tzinfo=UTC),
@@ -151,7 +151,7 @@ def test_the_real_nca_gost_chain_validates_through_pyhanko() -> None:
     assert report.signers[0].status is Status.VALID, report.signers[0].failures
     # the same signer after its certificate expired (2023-07-28): expired
     later = verify_cms_signers(
-        (NCA / "cms_gost512_rsa_attached.p7s").read_bytes(),
+        (NCA.parent / "cms_ncanode_attached_gost_rsa.p7s").read_bytes(),
         b"test123",
         trust=TrustAnchors(roots=(ca,)),
         now=datetime(2023, 9, 1, tzinfo=UTC),
@@ -217,7 +217,7 @@ def with_signer_certificate(der: bytes, certificate: asn1_x509.Certificate) -> b
 def test_algorithms_that_do_not_fit_the_key_or_each_other_are_refused(pki: GostPKI) -> None:
     gost_credential = pki.credential(IIN, "ТЕСТОВ ТЕСТ")
     # NCA's RSA signer (tests/signing/data/nca) alone, its certificate replaced by a GOST one
-    info = cms.ContentInfo.load((NCA / "cms_gost512_rsa_detached.p7s").read_bytes())
+    info = cms.ContentInfo.load((NCA.parent / "cms_ncanode_detached_gost_rsa.p7s").read_bytes())
     info["content"]["signer_infos"] = cms.SignerInfos([info["content"]["signer_infos"][1]])
     rsa_der = with_signer_certificate(info.dump(force=True), gost_credential.certificate)
     report = verify_detached_cms(rsa_der, b"test123", trust=trust_of(pki), now=NOW)

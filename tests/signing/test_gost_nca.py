@@ -21,6 +21,9 @@ from signing import FailureCode, Status, gost, verify_cms_signers, verify_detach
 from signing.trust import RevocationMode, RevocationPolicy, TrustAnchors
 
 DATA = Path(__file__).parent / "data" / "nca"
+# The NCANode CMS files are kept once, beside the other public signatures (data/README.md).
+CMS = {"attached": DATA.parent / "cms_ncanode_attached_gost_rsa.p7s",
+       "detached": DATA.parent / "cms_ncanode_detached_gost_rsa.p7s"}
 CONTENT = b"test123"
 # After the GOST signer signed (2022-09-27), within its certificate and the CRL's validity.
 NOW = datetime(2022, 9, 28, 12, 0, tzinfo=UTC)
@@ -54,10 +57,10 @@ def flip(der: bytes, part: bytes, offset: int = 10) -> bytes:
     return der[:at] + bytes([der[at] ^ 0x01]) + der[at + 1 :]
 
 
-@pytest.mark.parametrize("name", ["cms_gost512_rsa_attached.p7s", "cms_gost512_rsa_detached.p7s"])
+@pytest.mark.parametrize("name", ["attached", "detached"])
 def test_nca_gost_512_cades_signature_is_intact_and_its_value_verifies(name: str) -> None:
     report = verify_cms_signers(
-        read(name), CONTENT, trust=only_ca_trust(), now=NOW, revocation=NO_REVOCATION
+        CMS[name].read_bytes(), CONTENT, trust=only_ca_trust(), now=NOW, revocation=NO_REVOCATION
     )
     gost_report, rsa_report = report.signers
     assert gost_report.algorithm == "gost2015-512"
@@ -79,7 +82,7 @@ def test_nca_gost_512_cades_signature_is_intact_and_its_value_verifies(name: str
 
 def test_one_changed_byte_of_content_is_a_digest_mismatch() -> None:
     report = verify_cms_signers(
-        read("cms_gost512_rsa_detached.p7s"),
+        CMS["detached"].read_bytes(),
         b"test124",
         trust=only_ca_trust(),
         now=NOW,
@@ -93,7 +96,7 @@ def test_one_changed_byte_of_content_is_a_digest_mismatch() -> None:
 
 
 def test_one_changed_byte_of_attached_content_is_a_content_mismatch() -> None:
-    der = read("cms_gost512_rsa_attached.p7s")
+    der = CMS["attached"].read_bytes()
     changed = der.replace(b"\x04\x07test123", b"\x04\x07test124")
     report = verify_cms_signers(
         changed, CONTENT, trust=only_ca_trust(), now=NOW, revocation=NO_REVOCATION
@@ -103,7 +106,7 @@ def test_one_changed_byte_of_attached_content_is_a_content_mismatch() -> None:
 
 @pytest.mark.parametrize("offset", [0, 63, 64, 127])
 def test_one_changed_byte_of_the_signature_value_is_a_bad_signature(offset: int) -> None:
-    der = read("cms_gost512_rsa_detached.p7s")
+    der = CMS["detached"].read_bytes()
     signer_info, _ = gost_signer_info(der)
     changed = flip(der, signer_info["signature"].native, offset)
     report = verify_cms_signers(
@@ -117,7 +120,7 @@ def test_one_changed_byte_of_the_signature_value_is_a_bad_signature(offset: int)
 
 
 def test_one_changed_byte_of_a_signed_attribute_is_a_bad_signature() -> None:
-    der = read("cms_gost512_rsa_detached.p7s")
+    der = CMS["detached"].read_bytes()
     signer_info, _ = gost_signer_info(der)
     time_attribute = next(
         a for a in signer_info["signed_attrs"] if a["type"].native == "signing_time"
@@ -132,7 +135,7 @@ def test_one_changed_byte_of_a_signed_attribute_is_a_bad_signature() -> None:
 
 
 def test_the_byte_layout_is_nca_s_and_not_rfc_4491_s() -> None:
-    signer_info, cert = gost_signer_info(read("cms_gost512_rsa_attached.p7s"))
+    signer_info, cert = gost_signer_info(CMS["attached"].read_bytes())
     curve, point = gost.spki_public_key(cert["tbs_certificate"]["subject_public_key_info"])
     assert curve.oid == "1.2.398.3.10.1.1.2.2.1"
     signed = cms.CMSAttributes(contents=signer_info["signed_attrs"].contents).dump()
@@ -154,7 +157,7 @@ def test_the_byte_layout_is_nca_s_and_not_rfc_4491_s() -> None:
 
 
 def test_a_real_nca_gost_certificate_verifies_against_its_real_issuer() -> None:
-    _, cert = gost_signer_info(read("cms_gost512_rsa_attached.p7s"))
+    _, cert = gost_signer_info(CMS["attached"].read_bytes())
     issuer = nca_ca()
     assert cert.issuer == issuer.subject
     sig_oid = cert["signature_algorithm"]["algorithm"].dotted
@@ -223,7 +226,7 @@ def test_a_gost_34_310_2004_key_is_refused_as_unsupported_with_a_clear_message()
         return dumped
 
     report = verify_detached_cms(
-        to_old_signer(read("cms_gost512_rsa_detached.p7s")),
+        to_old_signer(CMS["detached"].read_bytes()),
         CONTENT,
         trust=only_ca_trust(),
         now=NOW,
@@ -244,7 +247,7 @@ from signing.trust import RevocationMode, RevocationPolicy, TrustAnchors
 data = Path(sys.argv[1])
 ca = x509.Certificate.load((data / "nca_gost2022_test.cer").read_bytes())
 report = verify_cms_signers(
-    (data / "cms_gost512_rsa_detached.p7s").read_bytes(), b"test123",
+    (data.parent / "cms_ncanode_detached_gost_rsa.p7s").read_bytes(), b"test123",
     trust=TrustAnchors(roots=(ca,)), now=datetime(2022, 9, 28, tzinfo=UTC),
     revocation=RevocationPolicy(mode=RevocationMode.OFF))
 try:

@@ -15,7 +15,7 @@ from signing.inspect import At, verify_any
 from signing.trust import RevocationMode, RevocationPolicy, TrustAnchors
 
 NCA = Path(__file__).parent / "data" / "nca"
-SIGNED = (NCA / "cms_gost512_rsa_attached.p7s").read_bytes()
+SIGNED = (NCA.parent / "cms_ncanode_attached_gost_rsa.p7s").read_bytes()
 GOST_SIGNER_IIN = "123456789012"
 # a day after Kalkan signed (2022-09-27); a year the test CA's GOST CRL covers
 SOME_DAY_IN_2022 = datetime(2022, 10, 1, tzinfo=UTC)
