@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import median_ms
 
 from signing import TrustAnchors, combine_signatures
 from signing.client import create_cms
@@ -25,15 +24,6 @@ from signing.pki import Person, init_test_pki
 from signing.trust import RevocationMode, RevocationPolicy
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "signing" / "data"
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
 
 
 def main() -> None:

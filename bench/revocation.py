@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import functools
 import shutil
-import statistics
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from timing import median_ms
 
 from signing import TrustAnchors, verify_detached_cms
 from signing.client import create_cms
@@ -38,15 +37,6 @@ PERSON = Person("931002451325", "Тестов", "Тест", "Тестович")
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import median_ms
 
 from service import create_app
 from service.cli.signatures import EXAMPLES, example_people
@@ -29,15 +30,6 @@ from service.core.db import Database, upgrade
 from service.registry.tokens import create_token
 from signing.client import create_cms
 from signing.pki import init_test_pki
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
 
 
 def main() -> None:

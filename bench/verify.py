@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import median_ms
 
 from signing import TrustAnchors, verify_detached_cms, verify_signatures
 from signing.client import create_cms
@@ -39,15 +39,6 @@ def members(count: int) -> list[Person]:
             n = len(people)
             people.append(Person(iin, SURNAMES[n % len(SURNAMES)], NAMES[n % len(NAMES)]))
     return people
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
 
 
 def main() -> None:
