@@ -54,7 +54,7 @@ def create_app(
     from service.core.faults import parse_faults
     from service.forms.decisions import system_clock
     from service.registry.issuing import Registry
-    from service.registry.storage import FilesystemStore
+    from service.registry.storage import open_store
     from service.registry.tokens import protect_api
 
     settings = settings or Settings.from_env()
@@ -69,7 +69,7 @@ def create_app(
     app.extensions["qujat.database"] = database
     app.extensions["qujat.registry"] = Registry(
         database,
-        store or FilesystemStore(settings.storage_dir),
+        store or open_store(settings, database),
         app.extensions["qujat.renderer"],
         clock=clock,
         public_base_url=settings.public_base_url,

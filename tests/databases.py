@@ -31,6 +31,7 @@ POSTGRES_URL = os.environ.get(
     "QUJAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TABLES = (
+    "objects",
     "idempotency_keys",
     "audit_log",
     "documents",

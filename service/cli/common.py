@@ -56,7 +56,7 @@ def build_registry(
     from service.core.faults import parse_faults
     from service.forms.decisions import system_clock
     from service.registry.issuing import Registry
-    from service.registry.storage import FilesystemStore
+    from service.registry.storage import open_store
 
     if renderer is None:
         from service import shared_renderer
@@ -64,7 +64,7 @@ def build_registry(
         renderer = shared_renderer()
     return Registry(
         database,
-        FilesystemStore(settings.storage_dir),
+        open_store(settings, database),
         renderer,
         clock=system_clock,
         public_base_url=settings.public_base_url,

@@ -173,9 +173,9 @@ def mail_group() -> None:
 def _sender(settings: Settings, database: Database) -> MailSender:
     from service.forms.decisions import system_clock
     from service.mail.outbox import sender_for
-    from service.registry.storage import FilesystemStore
+    from service.registry.storage import open_store
 
-    return sender_for(settings, FilesystemStore(settings.storage_dir), system_clock, database)
+    return sender_for(settings, open_store(settings, database), system_clock, database)
 
 
 @mail_group.command("send-pending")

@@ -223,16 +223,16 @@ def storage() -> None:
 def storage_check() -> None:
     """Re-hash every file a document refers to; exit 1 if any is missing or altered."""
     from service.registry.issuing import references as stored_references
-    from service.registry.storage import FilesystemStore, check_objects
+    from service.registry.storage import check_objects, open_store
     from service.signatures.intake import signature_references
 
     settings = load_settings()
     database = open_database(settings)
     try:
         references = stored_references(database) + signature_references(database)
+        problems = list(check_objects(open_store(settings, database), references))
     finally:
         database.dispose()
-    problems = list(check_objects(FilesystemStore(settings.storage_dir), references))
     for problem in problems:
         click.echo(problem.describe(), err=True)
     click.echo(f"{len(references)} object(s) checked, {len(problems)} problem(s)")
@@ -254,7 +254,7 @@ def storage_gc(grace_seconds: int, dry_run: bool) -> None:
     import datetime as dt
 
     from service.registry.issuing import references as stored_references
-    from service.registry.storage import FilesystemStore, collect_garbage
+    from service.registry.storage import collect_garbage, open_store
     from service.signatures.intake import signature_references
 
     settings = load_settings()
@@ -263,17 +263,64 @@ def storage_gc(grace_seconds: int, dry_run: bool) -> None:
         # read the references first: anything stored after this read is inside the grace
         referenced = {r.sha256 for r in stored_references(database)}
         referenced |= {r.sha256 for r in signature_references(database)}
+        older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=grace_seconds)
+        removed = collect_garbage(
+            open_store(settings, database), referenced, older_than=older_than,
+            dry_run=dry_run,
+        )
     finally:
         database.dispose()
-    older_than = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=grace_seconds)
-    removed = collect_garbage(
-        FilesystemStore(settings.storage_dir), referenced, older_than=older_than,
-        dry_run=dry_run,
-    )
     verb = "would remove" if dry_run else "removed"
     for stored in removed:
         click.echo(f"{verb} {stored.key} ({stored.size} bytes)")
     click.echo(f"{verb} {len(removed)} object(s)")
+
+
+@storage.command("migrate")
+@click.option(
+    "--to",
+    "target_kind",
+    required=True,
+    type=click.Choice(["postgresql", "filesystem"]),
+    help="Where the objects go; they come from the other store.",
+)
+def storage_migrate(target_kind: str) -> None:
+    """Copy every stored object into the other store, re-hashing each one read and written.
+
+    Resumable: objects the target already holds are checked, not copied again. Nothing is
+    deleted from the source; set QUJAT_STORAGE to the target once this has succeeded, then
+    remove the old folder (or run `qujat storage gc` under the old setting) when satisfied.
+    """
+    from service.registry.storage import (
+        SHA256_KEY,
+        MigrationFailed,
+        migrate_objects,
+        open_store,
+    )
+
+    source_kind = "filesystem" if target_kind == "postgresql" else "postgresql"
+    settings = load_settings()
+    database = open_database(settings)
+    if database.dialect != "postgresql":
+        database.dispose()
+        raise click.ClickException(
+            "the postgresql store lives in the database: "
+            "QUJAT_DATABASE_URL must name a PostgreSQL database"
+        )
+    try:
+        source = open_store(settings, database, source_kind)
+        target = open_store(settings, database, target_kind)
+        keys = [o.key for o in source.iter() if SHA256_KEY.match(o.key)]
+        click.echo(f"{len(keys)} object(s) in the {source_kind} store")
+        report = migrate_objects(source, target, keys)
+    except MigrationFailed as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.dispose()
+    click.echo(
+        f"{report.copied} object(s) copied to the {target_kind} store, "
+        f"{report.present} already there (checked)"
+    )
 
 
 # --------------------------------------------------------------------------- audit

@@ -67,6 +67,9 @@ DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # upload-to-verify: a PDF and its .
 class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
+    # where document files go: "filesystem" (<data_dir>/objects, one machine) or "postgresql"
+    # (the database's `objects` table, shared by every machine; see service.registry.storage)
+    storage: str = "filesystem"
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     trust_dir: Path | None = None
@@ -95,6 +98,15 @@ class Settings:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{(self.data_dir / 'qujat.sqlite3').resolve()}"
             )
+        if self.storage not in ("filesystem", "postgresql"):
+            raise SettingsError(
+                f"QUJAT_STORAGE must be filesystem or postgresql, got {self.storage!r}"
+            )
+        if self.storage == "postgresql" and not self.database_url.startswith("postgresql"):
+            raise SettingsError(
+                "QUJAT_STORAGE=postgresql keeps the documents in the database: "
+                "QUJAT_DATABASE_URL must name a PostgreSQL database (postgresql+psycopg://…)"
+            )
         parts = urlsplit(self.public_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(
@@ -113,6 +125,7 @@ class Settings:
         return cls(
             data_dir=Path(env.get("QUJAT_DATA_DIR", "var")),
             database_url=env.get("QUJAT_DATABASE_URL", ""),
+            storage=env.get("QUJAT_STORAGE") or "filesystem",
             public_base_url=env.get("QUJAT_PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
             max_body_bytes=_int(env, "QUJAT_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             trust_dir=Path(trust) if trust else None,

@@ -145,3 +145,16 @@ class IdempotencyKey(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime]
     claimed_at: Mapped[dt.datetime]
+
+
+class ObjectRecord(Base):
+    """A content-addressed object kept in the database (`QUJAT_STORAGE=postgresql`, see
+    service.registry.storage.DatabaseStore): written once, its key the SHA-256 of `content`."""
+
+    __tablename__ = "objects"
+
+    sha256: Mapped[str] = mapped_column(String(SHA256_HEX), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # the last time these bytes were stored: garbage collection spares young objects
+    stored_at: Mapped[dt.datetime]

@@ -5,8 +5,10 @@ that references them commits, so a committed reference always points at durable 
 crash in between leaves an orphan, which `collect_garbage` removes once it is older than a
 grace period (so that a request still on its way to its commit is never robbed).
 
-`ObjectStore` is the interface; `FilesystemStore` the default. An S3-compatible store fits
-the same five methods (put with If-None-Match: *, get, head, list, delete).
+`ObjectStore` is the interface; `FilesystemStore` the default for one machine, `DatabaseStore`
+(`QUJAT_STORAGE=postgresql`) keeps the objects in the `objects` table so that several machines
+share them through the database alone. An S3-compatible store fits the same five methods (put
+with If-None-Match: *, get, head, list, delete); `migrate_objects` moves objects between any two.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+from sqlalchemy import Executable, delete, select, update
+
+from service.registry.models import ObjectRecord
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
+    from service.core.db import Database
+
+SHA256_KEY = re.compile(r"^[0-9a-f]{64}$")
 _TEMP_PREFIX = ".tmp-"
 
 
@@ -65,7 +75,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def _checked(sha256: str) -> str:
-    if not _SHA256.match(sha256):
+    if not SHA256_KEY.match(sha256):
         raise ValueError(f"not a SHA-256 in hex: {sha256[:80]!r}")
     return sha256
 
@@ -122,7 +132,7 @@ class FilesystemStore:
         if not self.root.is_dir():
             return
         for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*")):
-            if not (_SHA256.match(path.name) or path.name.startswith(_TEMP_PREFIX)):
+            if not (SHA256_KEY.match(path.name) or path.name.startswith(_TEMP_PREFIX)):
                 continue
             try:
                 info = path.stat()
@@ -140,6 +150,93 @@ class FilesystemStore:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             _fsync_dir(path.parent)
+
+
+class DatabaseStore:
+    """Objects as rows of the `objects` table (service.registry.models.ObjectRecord).
+
+    Every write is a transaction of its own, committed before `put` returns: like a file's
+    fsync, it makes the bytes durable before the caller's own transaction (which cites their
+    hash) commits. Rows are never updated but for `stored_at`, which storing the same bytes
+    again refreshes, so that garbage collection sees them as young again.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def put(self, data: bytes) -> str:
+        sha256 = sha256_hex(data)
+        now = dt.datetime.now(dt.UTC)
+        with self.database.write() as session:
+            refreshed = session.execute(
+                update(ObjectRecord).where(ObjectRecord.sha256 == sha256).values(stored_at=now)
+            )
+            if refreshed.rowcount == 0:  # type: ignore[attr-defined]
+                session.execute(_insert_object(self.database.dialect, sha256, data, now))
+        return sha256
+
+    def get(self, sha256: str) -> bytes:
+        _checked(sha256)
+        with self.database.read() as session:
+            content = session.execute(
+                select(ObjectRecord.content).where(ObjectRecord.sha256 == sha256)
+            ).scalar_one_or_none()
+        if content is None:
+            raise ObjectNotFound(sha256)
+        return bytes(content)
+
+    def exists(self, sha256: str) -> bool:
+        _checked(sha256)
+        with self.database.read() as session:
+            found = session.execute(
+                select(ObjectRecord.sha256).where(ObjectRecord.sha256 == sha256)
+            ).scalar_one_or_none()
+        return found is not None
+
+    def iter(self) -> Iterator[StoredObject]:
+        # keyset pages: neither the bytes nor one long-lived read transaction
+        after = ""
+        while True:
+            with self.database.read() as session:
+                rows = session.execute(
+                    select(ObjectRecord.sha256, ObjectRecord.size, ObjectRecord.stored_at)
+                    .where(ObjectRecord.sha256 > after)
+                    .order_by(ObjectRecord.sha256)
+                    .limit(_PAGE)
+                ).all()
+            for sha256, size, stored_at in rows:
+                yield StoredObject(sha256, size, stored_at)
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
+
+    def delete(self, key: str) -> None:
+        _checked(key)
+        with self.database.write() as session:
+            session.execute(delete(ObjectRecord).where(ObjectRecord.sha256 == key))
+
+
+_PAGE = 1000
+
+
+def _insert_object(dialect: str, sha256: str, data: bytes, now: dt.datetime) -> Executable:
+    """INSERT … ON CONFLICT: a concurrent writer of the same bytes may have won."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"sha256": sha256, "size": len(data), "content": data, "stored_at": now}
+    statement = insert(ObjectRecord).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=[ObjectRecord.sha256], set_={"stored_at": now}
+    )
+
+
+
+def open_store(settings: Settings, database: Database, kind: str | None = None) -> ObjectStore:
+    """The object store `settings` choose (`QUJAT_STORAGE`), or the one named by `kind`."""
+    if (kind or settings.storage) == "postgresql":
+        return DatabaseStore(database)
+    return FilesystemStore(settings.storage_dir)
 
 
 def _make_folders(path: Path) -> None:
@@ -225,3 +322,47 @@ def collect_garbage(
             store.delete(stored.key)
         removed.append(stored)
     return removed
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    copied: int
+    present: int  # already in the target, its bytes checked
+
+
+class MigrationFailed(RuntimeError):
+    pass
+
+
+def migrate_objects(
+    source: ObjectStore,
+    target: ObjectStore,
+    keys: Iterable[str],
+) -> MigrationReport:
+    """Copy the objects named by `keys` from `source` to `target`, re-hashing each one read and
+    each one written. Objects already in the target are checked, not copied again: a run that
+    stopped halfway is resumed by running it again. Nothing is deleted from the source."""
+    copied = present = 0
+    for key in keys:
+        if target.exists(key):
+            _read_checked(target, key, "target")
+            present += 1
+            continue
+        data = _read_checked(source, key, "source")
+        if target.put(data) != key:
+            raise MigrationFailed(f"object {key}: the target stored other bytes")
+        _read_checked(target, key, "target")
+        copied += 1
+    return MigrationReport(copied, present)
+
+
+def _read_checked(store: ObjectStore, key: str, which: str) -> bytes:
+    try:
+        data = store.get(key)
+    except ObjectNotFound:
+        raise MigrationFailed(f"object {key} is missing from the {which}") from None
+    if sha256_hex(data) != key:
+        raise MigrationFailed(
+            f"object {key} in the {which} was altered (its bytes hash to {sha256_hex(data)})"
+        )
+    return data
