@@ -22,9 +22,10 @@ preloaded, its clock shifted so that it starts at tests.conftest.NOW. Python's t
 must run a background thread (the e-mail sender, the batch executor) is marked `real clock`
 and claims only what does not depend on the day. The examples' dates, the
 year in registration numbers, validity and deadlines then read as the docs say on whatever
-day the test runs. When the whole suite itself runs under libfaketime (checking that it passes
-a year ahead), the walk-throughs drop that outer clock: a shifted block is shifted from the
-machine's real clock to NOW as always, and a `real clock` block gets the real one its waits need.
+day the test runs. When the whole suite itself runs under a shifted clock (datefudge or
+libfaketime, checking that it passes a year ahead), the walk-throughs drop that outer clock:
+a shifted block is shifted from the machine's real clock to NOW as always, and a `real clock`
+block gets the real one its waits need.
 A port a block names (8001, 8025) is used when it is free; when another
 program holds it, the block runs with a free port in its place.
 """
@@ -150,10 +151,13 @@ def _on_free_ports(block: Block) -> tuple[str, list[str]]:
     return code, expects
 
 
+_CLOCK_SHIFTERS = ("faketime", "datefudge")
+
+
 def _real_time() -> float:
-    """The machine's clock, also when this process runs under libfaketime (whose clock calls
-    are shifted, while the kernel's boot time and uptime files are not)."""
-    if "faketime" not in os.environ.get("LD_PRELOAD", ""):
+    """The machine's clock, also when this process runs under datefudge or libfaketime (whose
+    clock calls are shifted, while the kernel's boot time and uptime files are not)."""
+    if not any(shifter in os.environ.get("LD_PRELOAD", "") for shifter in _CLOCK_SHIFTERS):
         return time.time()
     boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
                 if line.startswith("btime "))
@@ -162,7 +166,7 @@ def _real_time() -> float:
 
 def _clean_environment(work: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("QUJAT_", "FAKETIME")) and name != "LD_PRELOAD"}
+           if not name.startswith(("QUJAT_", "FAKETIME", "DATEFUDGE")) and name != "LD_PRELOAD"}
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
     env["TMPDIR"] = str(work / "tmp")
     return env
