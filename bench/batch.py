@@ -10,6 +10,7 @@ ratio, and a capacity note for a national peak.
 
     .venv/bin/python bench/batch.py [--count 500] [--workers 2] [--executor local|celery]
         [--broker redis://127.0.0.1:6379/0] [--backend sqlite|postgresql] [--threads 8]
+        [--storage filesystem|postgresql]
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def main() -> None:
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--threads", type=int, default=8, help="client threads, one by one")
+    parser.add_argument("--storage", choices=("filesystem", "postgresql"), default="filesystem",
+                        help="where document files go (postgresql: --backend postgresql too)")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
 
@@ -131,6 +134,7 @@ def main() -> None:
                 "QUJAT_BATCH_PROCESSES": str(args.workers),
                 "QUJAT_BROKER_URL": args.broker,
                 "QUJAT_BATCH_QUEUE": f"qujat-bench-{uuid.uuid4().hex[:8]}",
+                "QUJAT_STORAGE": args.storage,
             }
             if args.backend == "postgresql":
                 subprocess.run([QUJAT, "db", "upgrade"], env={**os.environ, **env},
@@ -155,7 +159,8 @@ def main() -> None:
     per_worker = rate / args.workers
     load_avg = os.getloadavg()[0]
     print(f"batch of {args.count} certificates, {args.executor} executor with "
-          f"{args.workers} worker process(es), {args.backend} (load average {load_avg:.1f} "
+          f"{args.workers} worker process(es), {args.backend}, files in {args.storage} "
+          f"(load average {load_avg:.1f} "
           f"on {os.cpu_count()} cores)")
     print(f"  batch:        {batch:7.1f} s  {rate:6.1f} documents/s  (target < 15 s)")
     print(f"  one by one:   {single:7.1f} s  {args.count / single:6.1f} documents/s "

@@ -8,8 +8,12 @@ database, no numbering): stock WeasyPrint (the certificate's HTML, WeasyPrint's 
 shared fonts, no PDF/A) and what integrators run today, the DOCX converted by LibreOffice kept
 warm (one unoserver per core, bench/libreoffice.py); it prints qujat's ratio to LibreOffice.
 
-    .venv/bin/python bench/post.py [--count 400] [--threads 16] [--backends sqlite,postgresql]
+    .venv/bin/python bench/post.py [--count 400] [--threads 16]
+                                   [--backends sqlite,postgresql,postgresql+objects]
                                    [--baseline-count 100] [--libreoffice-instances 2]
+
+`postgresql+objects` is PostgreSQL with the document files in the database too
+(QUJAT_STORAGE=postgresql, what several machines run), beside the files in a folder.
 
 PostgreSQL is QUJAT_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432/test), in a schema
 made for the run and dropped afterwards. LibreOffice and unoserver: `scripts/setup --bench`.
@@ -114,9 +118,11 @@ def figures(name: str, result: dict[str, Any]) -> dict[str, Any]:
 def bench_backend(
     backend: str, count: int, threads: int, workers: int, work: Path
 ) -> dict[str, Any]:
-    env = {"QUJAT_DATA_DIR": str(work / backend), "QUJAT_DATABASE_URL": ""}
+    database, _, objects = backend.partition("+")
+    env = {"QUJAT_DATA_DIR": str(work / backend), "QUJAT_DATABASE_URL": "",
+           "QUJAT_STORAGE": "postgresql" if objects else "filesystem"}
     schema = None
-    if backend == "postgresql":
+    if database == "postgresql":
         import psycopg
         from psycopg import sql
 
@@ -134,7 +140,8 @@ def bench_backend(
             result = run_load(server.url, token, count, threads, "/api/v1/documents")
         finally:
             server.stop()
-        return figures(f"qujat, {backend}", result)
+        where = "files in PostgreSQL" if objects else "files in a folder"
+        return figures(f"qujat, {database}, {where}", result)
     finally:
         if schema is not None:
             import psycopg
@@ -274,7 +281,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=400, help="certificates per backend")
     parser.add_argument("--threads", type=int, default=16, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--backends", default="sqlite,postgresql,postgresql+objects")
     parser.add_argument("--baseline-count", type=int, default=100)
     parser.add_argument("--baseline-threads", type=int, default=8)
     parser.add_argument(
