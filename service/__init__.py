@@ -118,8 +118,8 @@ def create_app(
     def openapi_document() -> Response:
         return jsonify(openapi)
 
-    @app.get("/healthz")
-    def health() -> Response:
-        return jsonify(status="ok")
+    # /metrics, /healthz and /readyz, one log line per request
+    from service import observability
 
+    observability.install(app)
     return app

@@ -90,6 +90,8 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = "qujat@localhost"
     mail_sender: bool = False
+    # /metrics: the bearer token a scrape must send; empty: loopback clients only
+    metrics_token: str = ""
     # test-only failure points (service.core.faults); empty in production
     testing_faults: str = ""
 
@@ -142,6 +144,7 @@ class Settings:
             smtp_password=env.get("QUJAT_SMTP_PASSWORD", ""),
             mail_from=env.get("QUJAT_MAIL_FROM") or "qujat@localhost",
             mail_sender=_flag(env, "QUJAT_MAIL_SENDER", True),
+            metrics_token=env.get("QUJAT_METRICS_TOKEN", ""),
             testing_faults=env.get("QUJAT_TESTING_FAULTS", ""),
         )
 

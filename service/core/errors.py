@@ -47,6 +47,7 @@ _SLUG_TITLES: dict[str, str] = {
     "invalid-revocation": "Invalid revocation",
     "invalid-supersession": "Invalid supersession",
     "invalid-signature-request": "Invalid signature request",
+    "not-ready": "Not ready",
 }
 
 

@@ -331,6 +331,22 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "По этому адресу ничего нет.",
         "en": "Nothing is at this address.",
     },
+    "metrics_forbidden": {
+        "kk": "Метрикалар тек QUJAT_METRICS_TOKEN токенімен немесе осы машинаның өзінен беріледі.",
+        "ru": "Метрики отдаются только с токеном QUJAT_METRICS_TOKEN или на этой же машине.",
+        "en": "Metrics are served only with the QUJAT_METRICS_TOKEN bearer token, "
+              "or to this machine itself.",
+    },
+    "not_ready": {
+        "kk": "Сервис дайын емес: {failing}.",
+        "ru": "Сервис не готов: {failing}.",
+        "en": "The service is not ready: {failing}.",
+    },
+    "check_failed": {
+        "kk": "«{check}» тексерісі өтпеді: {detail}",
+        "ru": "Проверка «{check}» не пройдена: {detail}",
+        "en": "The check '{check}' failed: {detail}",
+    },
     "method_not_allowed": {
         "kk": "Бұл мекенжай {method} әдісін қабылдамайды; рұқсат етілгені: {allowed}.",
         "ru": "Этот адрес не принимает метод {method}; допустимы: {allowed}.",

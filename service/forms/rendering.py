@@ -54,6 +54,7 @@ from service.forms.decisions import (
     complete,
 )
 from service.forms.vocabulary import LANGUAGES, Form, Language, label
+from service.observability.metrics import RENDER_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = ROOT / "templates_shared"
@@ -353,7 +354,12 @@ class Renderer:
         document: DocumentInfo | None = None,
     ) -> bytes:
         """The filled form as a PDF/A-3b file with its fonts embedded; same input, same bytes."""
-        decision = _checked(form, decision)
+        with RENDER_SECONDS.labels(form.value, "pdf").time():
+            return self._render_pdf(form, language, _checked(form, decision), document)
+
+    def _render_pdf(
+        self, form: Form, language: Language, decision: Decision, document: DocumentInfo | None
+    ) -> bytes:
         html = self.render_html(form, language, decision, document)
         moment = document_moment(decision).isoformat()
         try:
@@ -408,7 +414,12 @@ class Renderer:
         document: DocumentInfo | None = None,
     ) -> bytes:
         """The filled form as a Word document, the same text as the PDF; same input, same bytes."""
-        decision = _checked(form, decision)
+        with RENDER_SECONDS.labels(form.value, "docx").time():
+            return self._render_docx(form, language, _checked(form, decision), document)
+
+    def _render_docx(
+        self, form: Form, language: Language, decision: Decision, document: DocumentInfo | None
+    ) -> bytes:
         template = DocxTemplate(io.BytesIO(self._docx_sources[(language, form)]))
         printed = None
         if document is not None:

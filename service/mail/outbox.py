@@ -53,6 +53,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ from service.deadlines import rules as deadlines
 from service.forms.decisions import Clock
 from service.forms.vocabulary import Form
 from service.mail.models import MailStatus, OutboxMessage
+from service.observability import logs
 from service.registry import audit
 from service.registry.models import Document, DocumentStatus
 from service.registry.storage import ObjectStore
@@ -436,13 +438,17 @@ class MailSender:
         for _ in range(limit):
             if not self._any_ready():
                 break
+            started = time.perf_counter()
             claimed = self._claim()
             if claimed is None:
                 break
             outcome = self._attempt(claimed)
             if self.after_transmit is not None:
                 self.after_transmit(claimed.id, outcome)
-            counts[self._record(claimed, outcome)] += 1
+            result = self._record(claimed, outcome)
+            counts[result] += 1
+            logs.job("mail", result, started, outbox_id=str(claimed.id),
+                     document_id=str(claimed.document_id), attempt=claimed.attempt)
         return SendReport(counts["sent"], counts["retry"], counts["rejected"],
                           counts["in_doubt"], tuple(self.stuck()))
 
