@@ -674,6 +674,10 @@ def signature_paths() -> dict[str, Any]:
             "application/pkcs7-signature",
             "Every signer's SignerInfo in one detached CMS (409 until signed)",
             "getDocumentP7s", statuses=(401, 404, 409)),
+        "/api/v1/documents/{id}.asics": _file(
+            "application/vnd.etsi.asic-s+zip",
+            "The PDF and that CMS as an ASiC-S container, ETSI EN 319 162-1 (409 until signed)",
+            "getDocumentAsics", statuses=(401, 404, 409)),
         "/api/v1/documents/{id}/signature-report": {"get": operation(
             "Each signer's signature verified again now", "getSignatureReport", "200",
             (401, 404, 503), [_ID_PARAMETER])},

@@ -6,6 +6,7 @@ POST /api/v1/documents/{id}/signatures          {cms: base64 CMS SignedData[, ii
                                                 returns it → 201 the new signing state; every
                                                 refusal has its own code and stores nothing
 GET  /api/v1/documents/{id}.p7s                 one detached CMS with every signer (signed only)
+GET  /api/v1/documents/{id}.asics               the PDF and that CMS as an ASiC-S container
 GET  /api/v1/documents/{id}/signature-report    each signer re-verified now (JSON)
 GET  /api/v1/documents/{id}/signature-report.pdf  the same as a kk/ru page (?lang=kk|ru)
 """
@@ -147,6 +148,25 @@ def p7s(document_id: uuid.UUID) -> Response:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{document.registration_number}.p7s"'
     )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>.asics")
+def asics(document_id: uuid.UUID) -> Response:
+    from service.signatures.container import asic_s
+
+    caller = current_caller()
+    try:
+        document, combined = signatures().combined(caller, document_id)
+        _, pdf = signatures().registry.pdf(caller, document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    number = document.registration_number
+    when = document.issued_at or document.created_at
+    response = Response(asic_s(f"{number}.pdf", pdf, combined, when),
+                        mimetype="application/vnd.etsi.asic-s+zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{number}.asics"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
