@@ -674,6 +674,14 @@ def signature_paths() -> dict[str, Any]:
             "application/pkcs7-signature",
             "Every signer's SignerInfo in one detached CMS (409 until signed)",
             "getDocumentP7s", statuses=(401, 404, 409)),
+        "/api/v1/documents/{id}/signed-copy.pdf": _file(
+            "application/pdf",
+            "A printable signed copy: the document's pages, then a signature sheet (each signer "
+            "checked now), the verify page's QR code on every page (409 until signed)",
+            "getSignedCopyPdf", statuses=(400, 401, 404, 409, 503), parameters=[{
+                "name": "lang", "in": "query", "required": False,
+                "schema": {"enum": ["kk", "ru"]},
+                "description": "The signature sheet's language (default: the document's)"}]),
         "/api/v1/documents/{id}.asics": _file(
             "application/vnd.etsi.asic-s+zip",
             "The PDF and that CMS as an ASiC-S container, ETSI EN 319 162-1 (409 until signed)",

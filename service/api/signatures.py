@@ -9,6 +9,8 @@ GET  /api/v1/documents/{id}.p7s                 one detached CMS with every sign
 GET  /api/v1/documents/{id}.asics               the PDF and that CMS as an ASiC-S container
 GET  /api/v1/documents/{id}/signature-report    each signer re-verified now (JSON)
 GET  /api/v1/documents/{id}/signature-report.pdf  the same as a kk/ru page (?lang=kk|ru)
+GET  /api/v1/documents/{id}/signed-copy.pdf     the document, then that report as a signature
+                                                sheet, the verify QR code on every page
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from service.api.commissions import signatures
 from service.core.config import Settings
 from service.core.errors import Problem, register_problem, single
 from service.forms.decisions import Violation
+from service.forms.vocabulary import Language
 from service.registry.audit import canonical_json
 from service.registry.issuing import DocumentNotFound, Registry
 from service.registry.tokens import current_caller
@@ -180,17 +183,39 @@ def report(document_id: uuid.UUID) -> Response:
     return _json(report_json(found))
 
 
+def _page_language(default: str) -> Language:
+    wanted = request.args.get("lang", default)
+    if wanted not in ("kk", "ru"):
+        raise Problem(400, "bad-language", "lang must be kk or ru.")
+    return "kk" if wanted == "kk" else "ru"
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>/signed-copy.pdf")
+def signed_copy(document_id: uuid.UUID) -> Response:
+    try:
+        found, pages = signatures().signed_copy(current_caller(), document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    language = _page_language(found.document.language)
+    renderer: ReportRenderer = current_app.extensions["qujat.signature_reports"]
+    content = renderer.signed_copy_pdf(pages, found, language, found.document.verify_url)
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{found.document.registration_number}.signed-copy.{language}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/api/v1/documents/<uuid:document_id>/signature-report.pdf")
 def report_pdf(document_id: uuid.UUID) -> Response:
     try:
         found = signatures().report(current_caller(), document_id)
     except DocumentNotFound:
         raise _not_found() from None
-    wanted = request.args.get("lang", found.document.language)
-    if wanted not in ("kk", "ru"):
-        raise Problem(400, "bad-language", "lang must be kk or ru.")
+    wanted = _page_language(found.document.language)
     renderer: ReportRenderer = current_app.extensions["qujat.signature_reports"]
-    content = renderer.render_pdf(found, "kk" if wanted == "kk" else "ru")
+    content = renderer.render_pdf(found, wanted)
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{found.document.registration_number}.signatures.{wanted}.pdf"'

@@ -826,6 +826,18 @@ class Signatures:
         assert stored is not None  # signed stays signed
         return status.document, combine_stored(self.store, self.trust, stored)
 
+    def signed_copy(
+        self, caller: Caller, document_id: uuid.UUID
+    ) -> tuple[SignatureReportView, Any]:
+        """What a printable signed copy is made of: the report (every signature checked now)
+        and the document's pages with the verify page's QR code (Registry.laid_out_copy).
+        Only for a document that is signed (NotSigned otherwise)."""
+        found = self.report(caller, document_id)
+        if found.signed_at is None:
+            self.combined(caller, document_id)  # raises NotSigned, naming who is missing
+        _, pages = self.registry.laid_out_copy(caller, document_id)
+        return found, pages
+
     def report(self, caller: Caller, document_id: uuid.UUID) -> SignatureReportView:
         """Each required signer with their signature re-verified now over the frozen bytes."""
         status = self.status(caller, document_id)

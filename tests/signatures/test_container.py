@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import struct
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -91,3 +92,64 @@ def test_the_container_refuses_names_outside_its_root() -> None:
     for bad in ("META-INF/x.pdf", "../x.pdf", "mimetype"):
         with pytest.raises(ValueError, match="root entry"):
             asic_s(bad, b"%PDF", b"0", when)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_printable_signed_copy(
+    client: FlaskClient, signing_pki: SigningPKI, tmp_path: Path, language: str
+) -> None:
+    protocol = create_protocol(client, create_commission(client))
+    protocol_id, number = protocol["id"], protocol["registration_number"]
+    refused = client.get(f"/api/v1/documents/{protocol_id}/signed-copy.pdf")
+    assert refused.status_code == 409
+    assert codes(refused) == ["not_signed"]
+    for iin in [*PRESENT, SECRETARY]:
+        assert sign(client, protocol_id, signing_pki.key(iin)).status_code == 201
+    assert client.get(f"/api/v1/documents/{protocol_id}/signed-copy.pdf?lang=en"
+                      ).status_code == 400
+
+    answer = client.get(f"/api/v1/documents/{protocol_id}/signed-copy.pdf?lang={language}")
+    assert answer.status_code == 200
+    assert answer.mimetype == "application/pdf"
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(answer.data)
+    original = tmp_path / "original.pdf"
+    original.write_bytes(client.get(f"/api/v1/documents/{protocol_id}.pdf").data)
+    pages = _pages(original)
+    text = _text(copy)
+    assert len(text) == pages + 1  # the document's pages, then the signature sheet
+    for page, original_text in enumerate(_text(original)):
+        assert _words(original_text) <= _words(text[page])  # the same document, page by page
+    sheet = text[-1]
+    title = "Протокол проверки" if language == "ru" else "тексеру хаттамасы"
+    assert title in sheet
+    assert number in sheet
+    assert "Жұмабекова" in sheet
+    valid = "действительна" if language == "ru" else "жарамды"
+    assert sheet.count(valid) == len(PRESENT) + 1
+    # the verify page's QR code on every page, read back from the page images
+    verify = client.get(f"/api/v1/documents/{protocol_id}").get_json()["links"]["verify"]
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(copy), str(tmp_path / "page")],
+                   check=True, timeout=120)
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages + 1
+    for image in images:
+        decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)],
+                                 capture_output=True, text=True, timeout=60, check=False)
+        assert verify in decoded.stdout.splitlines(), (image.name, decoded.stdout)
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(next(line.split()[-1] for line in info.stdout.splitlines()
+                    if line.startswith("Pages:")))
+
+
+def _text(pdf: Path) -> list[str]:
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                         text=True, check=True, timeout=60).stdout
+    return out.split("\f")[:-1]
+
+
+def _words(text: str) -> set[str]:
+    return set(text.split())
