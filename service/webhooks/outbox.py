@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.batches.models import Batch
 from service.core.db import Database
+from service.deadlines import rules as deadlines
 from service.forms.decisions import Clock
 from service.registry import audit
 from service.registry.models import Document
@@ -417,6 +418,7 @@ class Webhooks:
 
     def deliver_pending(self, limit: int = MAX_PER_RUN) -> DeliverReport:
         """Send every delivery due now (at most `limit`), one at a time."""
+        self.notice_overdue()
         counts = {"delivered": 0, "retry": 0, "failed": 0}
         for _ in range(limit):
             claimed = self._claim()
@@ -424,6 +426,15 @@ class Webhooks:
                 break
             counts[self._record(claimed, self._attempt(claimed))] += 1
         return DeliverReport(counts["delivered"], counts["retry"], counts["failed"])
+
+    def notice_overdue(self) -> int:
+        """Record the deadlines that went overdue since the last pass (their audit entries
+        queue `deadline.overdue`): an event nobody's request causes, so the sender looks."""
+        with self.db.read() as session:
+            if not deadlines.any_unnoticed_overdue(session, self.clock()):
+                return 0
+        with self.db.write() as session:
+            return deadlines.record_overdue(session, self.clock)
 
     def _claim(self) -> Claimed | None:
         now = self.clock()
