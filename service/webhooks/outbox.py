@@ -136,6 +136,8 @@ def on_audit(session: Session, entry: audit.Appended) -> None:
     if not endpoints:
         return
     data = {k: v for k, v in payload.items() if k not in _PRIVATE}
+    if entry.event == "superseded":  # its `document_id` is the new document's
+        data["superseded_by_id"] = data.pop("document_id")
     if entry.document_id is not None:
         document = session.get(Document, entry.document_id)
         assert document is not None

@@ -254,6 +254,8 @@ def test_a_later_event_of_a_document_waits_for_the_earlier_one(
     superseded = next(json.loads(r.body) for r in receiver.received
                       if json.loads(r.body)["type"] == "document.superseded")
     assert superseded["data"]["superseded_by"] == new["registration_number"]
+    assert superseded["data"]["superseded_by_id"] == new["id"]
+    assert superseded["data"]["document_id"] == old["id"]
 
 
 def test_out_of_attempts_it_fails_and_an_explicit_resend_delivers_it(
