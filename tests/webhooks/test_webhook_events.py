@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.cli import main
 from service.core.config import Settings
 from service.mail.outbox import MailSender, SmtpSettings
 from service.signatures.intake import Signatures
@@ -93,3 +95,38 @@ def test_an_extracts_life_is_announced_event_by_event(
     assert bodies[4]["data"]["outbox_id"]
     listed = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries").get_json()
     assert {d["status"] for d in listed["deliveries"]} == {"delivered"}
+
+
+def test_a_refused_email_is_announced_and_the_cli_delivers_it(
+    app: Flask, client: FlaskClient, example: Example, receiver: Receiver, mailbox: Mailbox,
+    cli_env: dict[str, str],
+) -> None:
+    signatures: Signatures = app.extensions["qujat.signatures"]
+    mail = MailSender(
+        app.extensions["qujat.database"], app.extensions["qujat.registry"].store,
+        SmtpSettings(host="127.0.0.1", port=mailbox.port, sender="a@krg.example.kz",
+                     timeout=5),
+        clock=MovingClock(NOW), public_base_url="https://qujat.example.kz",
+        trust=signatures.trust,
+    )
+    client.post("/api/v1/webhooks", json={"url": receiver.url,
+                                          "events": ["mail.sent", "mail.failed"]})
+    mailbox.reject.add("gone@mektep.example.kz")
+    body = example("extract", "kk")
+    body["decision"]["decision_id"] = "krg-hook-bounce"
+    del body["decision"]["commission"]["secretary"]["iin"]  # nobody must sign: it leaves
+    body["deliver_to"] = "gone@mektep.example.kz"
+    issued = client.post("/api/v1/documents", json=body).get_json()
+    assert mail.send_pending().failed == 1  # a 550: final
+
+    result = CliRunner().invoke(
+        main, ["webhooks", "deliver"],
+        env={**cli_env, "QUJAT_WEBHOOK_ALLOW_PRIVATE": "on"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "delivered 1, will retry 0, failed 0" in result.output
+    [received] = receiver.received
+    payload = json.loads(received.body)
+    assert payload["type"] == "mail.failed"
+    assert payload["data"]["document_id"] == issued["id"]
+    assert payload["data"]["error"].startswith("550")
