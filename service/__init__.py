@@ -112,6 +112,10 @@ def create_app(
     from service.api import batches as batches_api
 
     batches_api.install(app)
+    # webhooks: deliveries queued with the audit entries of their events, their sender
+    from service.api import webhooks as webhooks_api
+
+    webhooks_api.install(app)
     openapi = build_openapi()
 
     @app.get("/api/v1/openapi.json")

@@ -12,6 +12,7 @@ import service.mail.models
 import service.registry.models
 import service.signatures.models
 import service.verification.models
+import service.webhooks.models
 from service.core.models import Base
 
 metadata = Base.metadata
@@ -25,4 +26,5 @@ _CAPABILITIES = (
     service.registry.models,
     service.signatures.models,
     service.verification.models,
+    service.webhooks.models,
 )

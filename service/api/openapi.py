@@ -874,6 +874,131 @@ def bulk_signing_paths() -> dict[str, Any]:
     }
 
 
+def webhook_paths() -> dict[str, Any]:
+    """A platform's webhook endpoints and their deliveries (see docs/webhooks.md)."""
+    from service.webhooks.guard import MAX_URL_LENGTH
+    from service.webhooks.outbox import EVENTS
+
+    uuid_parameter = {"type": "string", "format": "uuid"}
+    endpoint_id = {"name": "id", "in": "path", "required": True, "schema": uuid_parameter}
+    delivery_id = {"name": "delivery_id", "in": "path", "required": True,
+                   "schema": uuid_parameter}
+    events = {"type": "array", "minItems": 1, "uniqueItems": True,
+              "items": {"enum": list(EVENTS)}}
+    endpoint: dict[str, Any] = {
+        "type": "object",
+        "required": ["id", "url", "events", "active", "created_at"],
+        "properties": {
+            "id": uuid_parameter, "url": {"type": "string"}, "events": events,
+            "active": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    }
+    delivery = {
+        "type": "object",
+        "required": ["id", "endpoint_id", "event", "status", "attempts", "payload",
+                     "attempt_log"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid",
+                   "description": "The webhook-id header, the same on every attempt"},
+            "endpoint_id": uuid_parameter,
+            "event": {"enum": list(EVENTS)},
+            "document_id": {"type": ["string", "null"], "format": "uuid"},
+            "status": {"enum": ["queued", "sending", "delivered", "failed"]},
+            "attempts": {"type": "integer"},
+            "next_attempt_at": {"type": "string", "format": "date-time"},
+            "last_status_code": {"type": ["integer", "null"]},
+            "last_error": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+            "payload": {"type": "object", "description": "The body POSTed: {type, "
+                        "timestamp, data}"},
+            "attempt_log": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"description": description,
+                "content": {"application/json": {"schema": schema}}}
+
+    return {
+        "/api/v1/webhooks": {
+            "post": {
+                "summary": "Register a webhook endpoint; its signing secret is shown once",
+                "description": "Events are POSTed as JSON with the Standard Webhooks headers "
+                "(webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 "
+                "of id.timestamp.body>). A URL whose host resolves to a loopback, private or "
+                "link-local address is refused.",
+                "operationId": "registerWebhook",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["url", "events"],
+                        "properties": {
+                            "url": {"type": "string", "format": "uri",
+                                    "maxLength": MAX_URL_LENGTH},
+                            "events": events,
+                        },
+                    }}}},
+                "responses": {
+                    "201": answer("The endpoint and `secret` (whsec_…), never shown again", {
+                        **endpoint, "required": [*endpoint["required"], "secret"],
+                        "properties": {**endpoint["properties"],
+                                       "secret": {"type": "string", "pattern": "^whsec_"}},
+                    }),
+                    **_problems(400, 401, 413, 415, 422),
+                },
+            },
+            "get": {
+                "summary": "The caller's webhook endpoints (without their secrets)",
+                "operationId": "listWebhooks",
+                "responses": {
+                    "200": answer("{webhooks: [...]}", {
+                        "type": "object", "required": ["webhooks"],
+                        "properties": {"webhooks": {"type": "array", "items": endpoint}}}),
+                    **_problems(401),
+                },
+            },
+        },
+        "/api/v1/webhooks/{id}": {
+            "get": {
+                "summary": "One webhook endpoint",
+                "operationId": "getWebhook",
+                "parameters": [endpoint_id],
+                "responses": {"200": answer("The endpoint", endpoint), **_problems(401, 404)},
+            },
+            "delete": {
+                "summary": "Deactivate an endpoint: nothing more is delivered to it",
+                "operationId": "deactivateWebhook",
+                "parameters": [endpoint_id],
+                "responses": {"204": {"description": "Deactivated"}, **_problems(401, 404)},
+            },
+        },
+        "/api/v1/webhooks/{id}/deliveries": {
+            "get": {
+                "summary": "The endpoint's deliveries and their attempts, newest first",
+                "operationId": "listWebhookDeliveries",
+                "parameters": [endpoint_id],
+                "responses": {
+                    "200": answer("{deliveries: [...]}", {
+                        "type": "object", "required": ["deliveries"],
+                        "properties": {"deliveries": {"type": "array", "items": delivery}}}),
+                    **_problems(401, 404),
+                },
+            }
+        },
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/resend": {
+            "post": {
+                "summary": "Queue a failed (or delivered) delivery again, same webhook-id",
+                "operationId": "resendWebhookDelivery",
+                "parameters": [endpoint_id, delivery_id],
+                "responses": {"202": answer("The delivery, queued", delivery),
+                              **_problems(401, 404, 409)},
+            }
+        },
+    }
+
+
 def build_openapi() -> dict[str, Any]:
     schemas: dict[str, Any] = bundled_schemas()
     schemas["RenderRequest"] = render_request_schema()
@@ -932,6 +1057,7 @@ def build_openapi() -> dict[str, Any]:
             **verification_paths(),
             **deadline_paths(),
             **batch_paths(),
+            **webhook_paths(),
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",

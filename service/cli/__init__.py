@@ -17,15 +17,21 @@ from service.cli.signatures import (
     sign_pending_command,
 )
 from service.cli.trust import trust_group
+from service.cli.webhooks import webhooks_group
 
 
 @click.group()
 @click.version_option(package_name="qujat")
 def main() -> None:
     """qujat: official teacher-attestation documents for Kazakhstan."""
+    # every command that records an event (revoke, mail, batches, …) queues its webhooks
+    from service.webhooks.outbox import install_observer
+
+    install_observer()
 
 
 for command in (render, serve, db, token, org, registry, storage, audit, calendar_group,
                 deadlines_group, mail_group, pki_group, sign_command, sign_pending_command,
-                commission_group, batch_group, worker_command, trust_group, signature_group):
+                commission_group, batch_group, worker_command, trust_group, signature_group,
+                webhooks_group):
     main.add_command(command)

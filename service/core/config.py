@@ -92,6 +92,11 @@ class Settings:
     mail_sender: bool = False
     # /metrics: the bearer token a scrape must send; empty: loopback clients only
     metrics_token: str = ""
+    # webhooks (service.webhooks): the delivery thread of `qujat serve`, the seconds one POST
+    # may take, and whether a URL may resolve to a loopback/private/link-local address
+    webhook_sender: bool = False
+    webhook_timeout: float = 10.0
+    webhook_allow_private: bool = False
     # test-only failure points (service.core.faults); empty in production
     testing_faults: str = ""
 
@@ -145,6 +150,9 @@ class Settings:
             mail_from=env.get("QUJAT_MAIL_FROM") or "qujat@localhost",
             mail_sender=_flag(env, "QUJAT_MAIL_SENDER", True),
             metrics_token=env.get("QUJAT_METRICS_TOKEN", ""),
+            webhook_sender=_flag(env, "QUJAT_WEBHOOK_SENDER", True),
+            webhook_timeout=float(_int(env, "QUJAT_WEBHOOK_TIMEOUT", 10)),
+            webhook_allow_private=_flag(env, "QUJAT_WEBHOOK_ALLOW_PRIVATE", False),
             testing_faults=env.get("QUJAT_TESTING_FAULTS", ""),
         )
 

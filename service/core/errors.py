@@ -45,6 +45,7 @@ _SLUG_TITLES: dict[str, str] = {
     "invalid-batch": "Invalid batch",
     "invalid-citation": "Invalid protocol citation",
     "invalid-revocation": "Invalid revocation",
+    "invalid-webhook": "Invalid webhook",
     "invalid-supersession": "Invalid supersession",
     "invalid-signature-request": "Invalid signature request",
     "not-ready": "Not ready",

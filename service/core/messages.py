@@ -601,3 +601,52 @@ def message(code: str, language: MessageLanguage, params: dict[str, object] | No
 
 def known_codes() -> frozenset[str]:
     return frozenset(_MESSAGES)
+
+# webhooks (service/webhooks, service/api/webhooks.py)
+_MESSAGES.update({
+    "url_too_long": {
+        "kk": "Webhook URL мекенжайы тым ұзын (ең көбі {limit} таңба).",
+        "ru": "URL вебхука слишком длинный (не более {limit} символов).",
+        "en": "The webhook URL is too long (at most {limit} characters).",
+    },
+    "url_malformed": {
+        "kk": "Webhook URL мекенжайын оқу мүмкін емес: {detail}.",
+        "ru": "URL вебхука не разобран: {detail}.",
+        "en": "The webhook URL cannot be used: {detail}.",
+    },
+    "url_scheme": {
+        "kk": "Webhook URL мекенжайы http:// немесе https:// деп басталады.",
+        "ru": "URL вебхука должен начинаться с http:// или https://.",
+        "en": "A webhook URL starts with http:// or https://.",
+    },
+    "url_credentials": {
+        "kk": "Webhook URL мекенжайында пайдаланушы аты мен құпиясөз болмайды.",
+        "ru": "URL вебхука не должен содержать имя пользователя или пароль.",
+        "en": "A webhook URL carries no user name or password.",
+    },
+    "url_unresolvable": {
+        "kk": "Webhook URL хосты табылмады: {detail}.",
+        "ru": "Хост URL вебхука не найден: {detail}.",
+        "en": "The webhook URL's host cannot be resolved: {detail}.",
+    },
+    "url_private": {
+        "kk": "Webhook URL хосты ішкі желі мекенжайына сілтейді: {detail}.",
+        "ru": "Хост URL вебхука указывает на адрес внутренней сети: {detail}.",
+        "en": "The webhook URL's host is an internal address: {detail}.",
+    },
+    "webhook_too_many": {
+        "kk": "Ұйымның белсенді webhook саны шегіне жетті ({limit}).",
+        "ru": "У организации уже максимум активных вебхуков ({limit}).",
+        "en": "The issuing body already has the most active webhooks allowed ({limit}).",
+    },
+    "webhook_still_pending": {
+        "kk": "Бұл жеткізу әлі кезекте немесе жіберілуде.",
+        "ru": "Эта доставка ещё в очереди или отправляется.",
+        "en": "This delivery is still queued or being sent.",
+    },
+    "duplicate_item": {
+        "kk": "Бұл мән тізімде қайталанады.",
+        "ru": "Это значение в списке повторяется.",
+        "en": "This value appears more than once in the list.",
+    },
+})

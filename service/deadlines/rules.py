@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from service.deadlines.models import CalendarOverride, Deadline, DeadlineKind
@@ -40,7 +40,7 @@ from service.deadlines.workdays import ALMATY, WorkingCalendar
 from service.forms.decisions import Acceptance, Clock, Decision, Refusal
 from service.forms.vocabulary import Form
 from service.registry import audit
-from service.registry.models import Document, Organisation
+from service.registry.models import AuditEntry, Document, Organisation
 
 if TYPE_CHECKING:
     from service.registry.issuing import IssueRequest
@@ -188,6 +188,30 @@ def mark_met(session: Session, document_id: uuid.UUID, at: dt.datetime) -> bool:
         return False
     row.met_at = at
     return True
+
+
+def _unnoticed_overdue(now: dt.datetime) -> Any:
+    noticed = exists().where(AuditEntry.document_id == Deadline.document_id,
+                             AuditEntry.event == "deadline_overdue")
+    return select(Deadline).where(Deadline.met_at.is_(None), Deadline.due_at < now, ~noticed)
+
+
+def record_overdue(session: Session, clock: Clock, limit: int = 500) -> int:
+    """Write `deadline_overdue` to the audit trail, once, for each open deadline that is past
+    its time (what webhooks announce as `deadline.overdue`); returns how many."""
+    rows = session.scalars(
+        _unnoticed_overdue(clock()).order_by(Deadline.due_at).limit(limit)
+        .with_for_update(skip_locked=True, of=Deadline)
+    ).all()
+    for row in rows:
+        audit.append_entry(session, "deadline_overdue", row.document_id,
+                           {"kind": row.kind.value, "due_at": audit.timestamp(row.due_at)},
+                           clock)
+    return len(rows)
+
+
+def any_unnoticed_overdue(session: Session, now: dt.datetime) -> bool:
+    return session.scalar(select(exists(_unnoticed_overdue(now).subquery()))) is True
 
 
 # --------------------------------------------------------------------------- listing

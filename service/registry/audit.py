@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -143,7 +143,22 @@ def append_entry(
         },
     )
     session.execute(_MOVE_HEAD, {"new_count": seq, "new_hash": digest})
-    return Appended(seq, at, event, document_id, text, prev_hash, digest, rows)
+    appended = Appended(seq, at, event, document_id, text, prev_hash, digest, rows)
+    for observer in _observers:
+        observer(session, appended)
+    return appended
+
+
+AuditObserver = Callable[[Session, Appended], None]
+_observers: list[AuditObserver] = []
+
+
+def observe(observer: AuditObserver) -> None:
+    """Call `observer` with every entry appended from now on, inside the appending
+    transaction (what it writes commits or rolls back with the entry): how another capability
+    (webhooks) acts on the events the registry records without the registry knowing it."""
+    if observer not in _observers:
+        _observers.append(observer)
 
 
 def history(session: Session, document_id: uuid.UUID) -> list[AuditEntry]:
