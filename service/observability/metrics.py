@@ -88,6 +88,7 @@ class DatabaseCollector(Collector):
         from service.batches.models import BatchItem
         from service.mail.models import OutboxMessage
         from service.registry.models import Document
+        from service.webhooks.models import WebhookDelivery
 
         documents = GaugeMetricFamily(
             "qujat_documents", "Documents in the registry, by form and status",
@@ -113,6 +114,11 @@ class DatabaseCollector(Collector):
                     select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
                 ):
                     outbox.add_metric(["mail", _value(mail_status)], count)
+                for delivery_status, count in session.execute(
+                    select(WebhookDelivery.status, func.count())
+                    .group_by(WebhookDelivery.status)
+                ):
+                    outbox.add_metric(["webhooks", _value(delivery_status)], count)
         except Exception:  # the scrape still answers, and says the database did not
             up.add_metric([], 0)
             yield up

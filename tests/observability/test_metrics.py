@@ -35,7 +35,7 @@ Example = Callable[..., dict[str, Any]]
 def settings(tmp_path: Path, database_url: str, signing_pki: SigningPKI) -> Settings:
     return Settings(data_dir=tmp_path, database_url=database_url,
                     trust_dir=signing_pki.directory, revocation_mode="soft-fail",
-                    revocation_fetch=False)
+                    revocation_fetch=False, webhook_allow_private=True)
 
 
 def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -56,6 +56,9 @@ def value(samples: dict[Any, float], name: str, **labels: str) -> float:
 def test_counters_and_gauges_move(
     client: FlaskClient, example: Example, signing_pki: SigningPKI
 ) -> None:
+    hook = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hooks",
+                                                 "events": ["document.issued"]})
+    assert hook.status_code == 201, hook.get_json()
     before = scrape(client)
     posted = client.post("/api/v1/documents", json=example("certificate", "kk"))
     assert posted.status_code == 201
@@ -87,6 +90,8 @@ def test_counters_and_gauges_move(
     assert value(after, "qujat_documents", form="certificate", status="issued") == 1
     assert value(after, "qujat_documents", form="protocol", status="issued") == 1
     assert value(after, "qujat_database_up") == 1
+    # two issued (the certificate, the protocol): one delivery each, none sent yet
+    assert value(after, "qujat_outbox_messages", outbox="webhooks", state="queued") == 2
     crls = [labels for name, labels in after if name == "qujat_revocation_crl_age_seconds"]
     assert crls, "the test PKI's CRLs are in its trust folder"
 
