@@ -292,6 +292,11 @@ _SIGNING_STATUS = {
         "missing": {"type": "array", "items": _SIGNER},
         "content_base64": {"type": "string", "contentEncoding": "base64",
                            "description": "The frozen PDF bytes to sign (GET only)"},
+        "late": {"type": "array", "description": "GET only: invited signers who have not "
+                 "signed after QUJAT_SIGNING_REMINDER_DAYS working days",
+                 "items": {"type": "object",
+                           "required": ["name", "role", "invited_at", "working_days",
+                                        "reminders_sent"]}},
     },
 }
 _COMMISSION_STORED = {
