@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from service.api.body import json_body
 from service.core.config import Settings
+from service.core.db import Database
 from service.core.errors import Problem, register_problem, single
 from service.invitations.links import (
     InvitationRefused,
@@ -24,7 +25,7 @@ from service.invitations.links import (
     invitation_json,
     parse_invitees,
 )
-from service.invitations.reminders import Mailer, late_json, reminders_of
+from service.invitations.reminders import Mailer, ReminderWorker, late_json, reminders_of
 from service.registry.audit import canonical_json
 from service.registry.issuing import DocumentNotFound
 from service.registry.tokens import current_caller
@@ -104,10 +105,16 @@ def install(app: Flask, signatures: Signatures) -> Invitations:
     database = app.extensions["qujat.database"]
 
     def late(document_id: uuid.UUID) -> list[dict[str, object]]:
-        found = reminders_of(database, service, settings, service.clock)
+        found = reminders_of(database, settings, service.clock)
         return late_json(found.late(document_id))
 
     app.extensions["qujat.late_signers"] = late
+    if settings.mail_sender:
+        # like the mail sender: its own engine, since `qujat serve` forks after this
+        own = Database(settings.database_url)
+        worker = ReminderWorker(lambda: reminders_of(own, settings, service.clock))
+        worker.start()
+        app.extensions["qujat.reminder_worker"] = worker
     app.register_blueprint(bp)
     register_problem(app, InvitationRefused, lambda error: single(
         error.status, error.code.replace("_", "-"), error.code, error.pointer, **error.params))

@@ -136,6 +136,15 @@ def parse_invitees(payload: object) -> list[Invitee] | None:
     return found
 
 
+def reissue(invitation: Invitation, now: dt.datetime, lifetime: dt.timedelta) -> str:
+    """A fresh token for `invitation` (a reminder carries a new link; the old one stops
+    working), in the caller's transaction."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_sha256 = token_digest(token)
+    invitation.expires_at = now + lifetime
+    return token
+
+
 class Invitations:
     """Creating, revoking and opening signing links. Dependencies by the constructor."""
 
@@ -195,14 +204,6 @@ class Invitations:
             for c in created:
                 session.expunge(c.invitation)
         return created
-
-    def reissue(self, session: Session, invitation: Invitation) -> str:
-        """A fresh token for `invitation` (a reminder carries a new link; the old one stops
-        working), in the caller's transaction."""
-        token = secrets.token_urlsafe(32)
-        invitation.token_sha256 = token_digest(token)
-        invitation.expires_at = self.clock() + self.lifetime
-        return token
 
     @staticmethod
     def _supersede(session: Session, document_id: uuid.UUID, iin: str, now: dt.datetime) -> None:

@@ -15,8 +15,9 @@ import email.utils
 import logging
 import smtplib
 import ssl
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -26,7 +27,7 @@ from service.core.config import Settings
 from service.core.db import Database
 from service.deadlines.workdays import WorkingCalendar
 from service.forms.decisions import Clock
-from service.invitations.links import Invitations
+from service.invitations.links import reissue
 from service.invitations.models import Invitation
 from service.mail.outbox import SmtpSettings
 from service.registry import audit
@@ -99,16 +100,16 @@ class Reminders:
     def __init__(
         self,
         database: Database,
-        invitations: Invitations,
         mailer: Mailer,
         calendar: WorkingCalendar,
         *,
         clock: Clock,
         after_days: int,
         at_most: int,
+        lifetime: dt.timedelta,
     ) -> None:
         self.db = database
-        self.invitations = invitations
+        self.lifetime = lifetime
         self.mailer = mailer
         self.calendar = calendar
         self.clock = clock
@@ -172,7 +173,7 @@ class Reminders:
                 document = session.get(Document, row.document_id)
                 assert requirement is not None
                 assert document is not None
-                token = self.invitations.reissue(session, row)
+                token = reissue(row, now, self.lifetime)
                 url = f"{self.mailer.base_url}/sign/{token}"
                 if not self.mailer.invitation(row, requirement.name, url, kind="reminder",
                                               number=document.registration_number):
@@ -187,20 +188,49 @@ class Reminders:
         return sent
 
 
-def reminders_of(
-    database: Database, invitations: Invitations, settings: Settings, clock: Clock
-) -> Reminders:
+def reminders_of(database: Database, settings: Settings, clock: Clock) -> Reminders:
     """Reminders on the working calendar as the database has it now (its overrides)."""
     from service.deadlines.rules import calendar
 
     with database.read() as session:
         days = calendar(session, settings.working_hours)
-    return Reminders(database, invitations, Mailer.of(settings), days, clock=clock,
+    return Reminders(database, Mailer.of(settings), days, clock=clock,
                      after_days=settings.signing_reminder_days,
-                     at_most=settings.signing_reminder_max)
+                     at_most=settings.signing_reminder_max,
+                     lifetime=dt.timedelta(days=settings.invitation_days))
 
 
 def late_json(late: Sequence[LateSigner]) -> list[dict[str, object]]:
     return [{"name": s.name, "role": s.role, "invited_at": s.invited_at.isoformat(),
              "working_days": s.working_days, "reminders_sent": s.reminders_sent}
             for s in late]
+
+
+class ReminderWorker:
+    """Runs a reminder pass every `interval` seconds in a daemon thread until stopped (the
+    calendar is read again each pass, so a moved day off counts at once)."""
+
+    def __init__(self, passes: Callable[[], Reminders], interval: float = 600.0) -> None:
+        self.passes = passes
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.passes().remind()
+                if sent:
+                    log.info("signing reminders: %d sent", sent)
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("signing reminder pass failed")
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="qujat-reminders", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

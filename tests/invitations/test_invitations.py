@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from service.cli import main
 from service.core.config import Settings
 from service.core.db import Database
 from service.deadlines.workdays import WorkingCalendar
@@ -298,8 +300,8 @@ def test_invitations_and_reminders_go_by_email_to_late_signers(
 
     clock = MovingClock(NOW)  # Monday 23 November 2026, 17:00 in Almaty
     reminders = Reminders(
-        app.extensions["qujat.database"], app.extensions["qujat.invitations"],
-        Mailer.of(settings), WorkingCalendar(), clock=clock, after_days=1, at_most=2,
+        app.extensions["qujat.database"], Mailer.of(settings), WorkingCalendar(), clock=clock,
+        after_days=1, at_most=2, lifetime=dt.timedelta(days=7),
     )
     assert reminders.remind() == 0  # not a working day late yet
     assert reminders.late(uuid.UUID(protocol["id"])) == []
@@ -322,3 +324,25 @@ def test_invitations_and_reminders_go_by_email_to_late_signers(
     assert anonymous_client.get(f"/sign/{newest}").status_code == 200
     late = client.get(f"/api/v1/documents/{protocol['id']}/signing").get_json()
     assert "late" in late
+
+
+def test_qujat_invitations_remind_sends_the_due_reminders_once(
+    app: Flask, client: FlaskClient, protocol: dict[str, Any], mailbox: Mailbox,
+    settings: Settings, runner: CliRunner,
+) -> None:
+    response = invite(client, protocol["id"], {"signers": [
+        {"iin": SECRETARY, "email": "secretary@mektep.example.kz"}]})
+    assert response.status_code == 201
+    # the command runs on the real clock: date the invitation a month before it
+    database: Database = app.extensions["qujat.database"]
+    with database.write() as session:
+        session.execute(update(Invitation).values(
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=30)))
+    env = {"QUJAT_DATA_DIR": str(settings.data_dir), "QUJAT_DATABASE_URL": settings.database_url,
+           "QUJAT_SMTP_PORT": str(mailbox.port), "QUJAT_SIGNING_REMINDER_MAX": "1"}
+    first = runner.invoke(main, ["invitations", "remind"], env=env)
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "sent 1 reminder(s)"
+    assert mailbox.received[-1].rcpt_tos == ["secretary@mektep.example.kz"]
+    again = runner.invoke(main, ["invitations", "remind"], env=env)
+    assert again.output.strip() == "sent 0 reminder(s)"  # at most once
