@@ -37,6 +37,16 @@
     return btoa(text);
   }
 
+  function markSigned(names) {
+    var items = document.querySelectorAll("#signers li");
+    for (var i = 0; i < items.length; i += 1) {
+      if (names.indexOf(items[i].dataset.name) >= 0) {
+        items[i].className = "signed";
+        items[i].querySelector(".state").textContent = data.textHasSigned;
+      }
+    }
+  }
+
   function Cancelled() {}
   function NcaLayerError(details) { this.details = details; }
   function Absent() {}
@@ -125,7 +135,9 @@
                                            : "refused");
             result.dataset.codes = (body.codes || []).join(" ");
             result.dataset.status = body.status;
-            if (!response.ok) { button.disabled = false; }
+            if (!response.ok) { button.disabled = false; return; }
+            button.hidden = true;  // signed: nothing more to do here
+            markSigned(body.signed || []);
           });
         });
       })

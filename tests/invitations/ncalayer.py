@@ -1,6 +1,7 @@
 """A stand-in NCALayer for the browser tests: a WebSocket server on 127.0.0.1 that speaks
 NCALayer's message format (see service/static/sign.js for the shapes) and signs with the test
-PKI's keys, producing real CMS SignedData.
+PKI's keys (RSA, and GOST 34.10-2015 from tests/signing/gost_pki.py), producing real CMS
+SignedData.
 
 `behaviour` says what the "user" does when asked: sign with `credential`, cancel, or play an
 NCALayer without the basics module (then only the older commonUtils call signs). Every request
@@ -20,6 +21,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 
 from signing.client import Credential, create_cms
 from tests.conftest import NOW
+from tests.signing.gost_pki import GostCredential, sign_cms
 
 BASICS = "kz.gov.pki.knca.basics"
 COMMON_UTILS = "kz.gov.pki.knca.commonUtils"
@@ -28,7 +30,7 @@ COMMON_UTILS = "kz.gov.pki.knca.commonUtils"
 @dataclass
 class FakeNcaLayer:
     port: int
-    credential: Credential | None = None
+    credential: Credential | GostCredential | None = None
     behaviour: str = "sign"  # sign | cancel | old (no basics module)
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: Server | None = None
@@ -53,7 +55,10 @@ class FakeNcaLayer:
     def _sign(self, content_base64: str) -> str:
         assert self.credential is not None
         content = base64.b64decode(content_base64)
-        cms = create_cms(content, self.credential, signing_time=NOW)
+        if isinstance(self.credential, GostCredential):  # a GOST 34.10-2015 key, as NCA's
+            cms = sign_cms(content, self.credential, NOW)
+        else:
+            cms = create_cms(content, self.credential, signing_time=NOW)
         return base64.b64encode(cms).decode("ascii")
 
     def _answer(self, request: dict[str, Any]) -> dict[str, Any]:

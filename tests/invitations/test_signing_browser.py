@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -28,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from service import create_app
 from service.core.config import Settings
-from tests.conftest import ROOT, fixed_clock, new_token
+from tests.conftest import NOW, ROOT, fixed_clock, new_token
 from tests.databases import sqlite_backend
 from tests.invitations.ncalayer import FakeNcaLayer
 from tests.servers import free_port
@@ -41,6 +42,7 @@ from tests.signatures.support import (
     create_protocol,
     signing_pki,
 )
+from tests.signing.gost_pki import GostPKI
 from tests.verification.test_verify_browser import chromium
 
 __all__ = ["signing_pki"]  # the session fixture, imported for pytest
@@ -61,15 +63,28 @@ def ncalayer() -> Iterator[FakeNcaLayer]:
 
 
 @pytest.fixture(scope="module")
+def gost_pki() -> GostPKI:
+    return GostPKI.create(NOW)
+
+
+@pytest.fixture(scope="module")
 def live(
-    tmp_path_factory: pytest.TempPathFactory, signing_pki: SigningPKI, ncalayer: FakeNcaLayer
+    tmp_path_factory: pytest.TempPathFactory, signing_pki: SigningPKI, gost_pki: GostPKI,
+    ncalayer: FakeNcaLayer,
 ) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("signing-browser")
+    trust = folder / "trust"  # the RSA test PKI and the GOST root and CA with their CRLs
+    shutil.copytree(signing_pki.directory, trust)
+    (trust / "gost-root.cer").write_bytes(gost_pki.root.der)
+    (trust / "gost-ca.cer").write_bytes(gost_pki.ca.der)
+    root_crl, ca_crl = gost_pki.crls()
+    (trust / "gost-root.crl").write_bytes(root_crl)
+    (trust / "gost-ca.crl").write_bytes(ca_crl)
 
     (folder / "live").mkdir()
     with sqlite_backend(folder) as backend:
         settings = Settings(data_dir=folder, database_url=backend.fresh_url(folder / "live"),
-                            trust_dir=signing_pki.directory, ncalayer_url=ncalayer.url)
+                            trust_dir=trust, ncalayer_url=ncalayer.url)
         app: Flask = create_app(settings, clock=fixed_clock)
         server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -199,6 +214,7 @@ def test_a_member_signs_in_kazakh_and_the_last_one_sees_the_protocol_signed(
     browser.screenshot("sign-protocol-signed-ru.png")
     assert answer["status"] == "signed", answer
     assert "протокол подписан" in answer["text"]
+    assert browser.evaluate("document.querySelectorAll('#signers li.missing').length") == 0
     browser.call("Page.navigate", url=f"{live['url']}/sign/{links[CHAIR]}")
     used = _poll(lambda: browser.evaluate(
         "(function(){var e=document.getElementById('unusable');"
@@ -244,6 +260,21 @@ def test_refusals_and_ncalayer_answers_are_said_in_words(
     assert words in answer["text"], answer
     if behaviour == "old":
         assert ncalayer.requests[-1]["module"] == "kz.gov.pki.knca.commonUtils"
+
+
+def test_a_member_signs_with_a_gost_key(
+    live: dict[str, Any], ncalayer: FakeNcaLayer, signing_pki: SigningPKI, gost_pki: GostPKI,
+    browser: Browser,
+) -> None:
+    member = PRESENT[2]
+    token = _new_link(live, member)
+    ncalayer.behaviour = "sign"
+    ncalayer.credential = gost_pki.credential(
+        member, signing_pki.pki.people[member].person.common_name)
+    browser.open(f"{live['url']}/sign/{token}")
+    answer = browser.click_sign_and_wait()
+    browser.screenshot("sign-gost-kk.png")
+    assert answer["status"] == "awaiting_signatures", answer
 
 
 def test_used_and_unknown_links_say_so(live: dict[str, Any], browser: Browser) -> None:
