@@ -12,7 +12,8 @@ Kazakh by default, Russian with ?lang=ru or Accept-Language. The POST is safe ag
 cross-site requests: the token in the path is the only credential, and the body must be JSON
 (a form post cannot send it without a CORS preflight, which is refused). The CSP allows
 scripts, styles and images from this server only, and connections to this server and to
-NCALayer (QUJAT_NCALAYER_URL, wss://127.0.0.1:13579/ by default).
+NCALayer (QUJAT_NCALAYER_URL, wss://127.0.0.1:13579/ by default). Each client has a budget
+of requests (QUJAT_VERIFY_RATE_LIMIT, as the public verify pages).
 """
 
 from __future__ import annotations
@@ -223,4 +224,11 @@ def _headers(response: Response) -> Response:
 
 
 def install(app: Flask) -> None:
+    """Register the page; each client's requests to it count against the public pages'
+    budget (QUJAT_VERIFY_RATE_LIMIT) when their limiter is installed: rendering pages as
+    images costs, and a link must not be guessed by brute force."""
+    limiter = app.extensions.get("qujat.limiter")
+    if limiter is not None:
+        settings: Settings = app.extensions["qujat.settings"]
+        limiter.limit(settings.verify_rate_limit)(bp)
     app.register_blueprint(bp)

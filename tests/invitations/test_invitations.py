@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from service import create_app
 from service.cli import main
 from service.core.config import Settings
 from service.core.db import Database
@@ -29,7 +30,7 @@ from service.invitations.models import Invitation
 from service.invitations.reminders import Mailer, Reminders
 from service.signatures.models import SignatureRecord
 from signing.client import create_cms
-from tests.conftest import NOW
+from tests.conftest import NOW, fixed_clock
 from tests.mail.mailbox import Mailbox, MovingClock
 from tests.signatures.support import (
     CHAIR,
@@ -346,3 +347,15 @@ def test_qujat_invitations_remind_sends_the_due_reminders_once(
     assert mailbox.received[-1].rcpt_tos == ["secretary@mektep.example.kz"]
     again = runner.invoke(main, ["invitations", "remind"], env=env)
     assert again.output.strip() == "sent 0 reminder(s)"  # at most once
+
+
+def test_each_client_has_a_budget_of_requests_to_the_page(
+    settings: Settings, client_for: Any
+) -> None:
+    limited = create_app(settings.replace(verify_rate_limit="3 per minute"), clock=fixed_clock)
+    try:
+        browser = limited.test_client()
+        answers = [browser.get("/sign/" + "A" * 43).status_code for _ in range(4)]
+        assert answers == [404, 404, 404, 429]
+    finally:
+        limited.extensions["qujat.database"].dispose()

@@ -84,7 +84,8 @@ def live(
     (folder / "live").mkdir()
     with sqlite_backend(folder) as backend:
         settings = Settings(data_dir=folder, database_url=backend.fresh_url(folder / "live"),
-                            trust_dir=trust, ncalayer_url=ncalayer.url)
+                            trust_dir=trust, ncalayer_url=ncalayer.url,
+                            verify_rate_limit="1000 per minute")
         app: Flask = create_app(settings, clock=fixed_clock)
         server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
