@@ -104,6 +104,12 @@ def create_app(
         verification.Verifier(database, clock=clock, ledger=Ledger(signatures_service)),
         verification.Revocations(database, clock=clock),
     )
+    # signing invitations: links per signer, the signing page, reminders
+    from service.api import invitations as invitations_api
+    from service.web import signing_page
+
+    invitations_api.install(app, signatures_service)
+    signing_page.install(app)
     # deadlines in working days and e-mail delivery of extracts
     from service.api import deadlines
 

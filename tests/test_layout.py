@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPABILITIES = ("core", "forms", "registry", "signatures", "verification", "batches",
-                "deadlines", "mail", "observability", "webhooks")
+                "deadlines", "mail", "observability", "webhooks", "invitations")
 ADAPTERS = ("api", "web", "cli")
 # A batch worker process builds the whole application once (its registry with every
 # listener), so its bootstrap imports the application factory: the one way up, by design.

@@ -292,7 +292,31 @@ _SIGNING_STATUS = {
         "missing": {"type": "array", "items": _SIGNER},
         "content_base64": {"type": "string", "contentEncoding": "base64",
                            "description": "The frozen PDF bytes to sign (GET only)"},
+        "late": {"type": "array", "description": "GET only: invited signers who have not "
+                 "signed after QUJAT_SIGNING_REMINDER_DAYS working days",
+                 "items": {"type": "object",
+                           "required": ["name", "role", "invited_at", "working_days",
+                                        "reminders_sent"]}},
     },
+}
+_INVITATIONS = {
+    "type": "object",
+    "required": ["invitations"],
+    "properties": {"invitations": {"type": "array", "items": {
+        "type": "object",
+        "required": ["id", "iin", "email", "state", "created_at", "expires_at", "reminders_sent"],
+        "properties": {
+            "id": _UUID,
+            "iin": {"type": "string"},
+            "email": {"type": ["string", "null"]},
+            "state": {"enum": ["open", "used", "revoked", "expired"]},
+            "created_at": _INSTANT,
+            "expires_at": _INSTANT,
+            "reminders_sent": {"type": "integer"},
+            "url": {"type": "string", "description": "POST only: the link, shown once"},
+            "emailed": {"type": "boolean", "description": "POST only, with an e-mail: sent"},
+        },
+    }}},
 }
 _COMMISSION_STORED = {
     "type": "object",
@@ -670,6 +694,30 @@ def signature_paths() -> dict[str, Any]:
                  "iin": {"type": "string", "pattern": "^[0-9]{12}$",
                          "description": "The signer's IIN, checked against the certificate"}}},
             answer=_SIGNING_STATUS)},
+        "/api/v1/documents/{id}/invitations": {
+            "post": operation(
+                "A signing link per signer ({} or no body: every pending signer; or "
+                "{signers: [{iin, email?}]}), e-mailed when an address is given; each link is "
+                "shown once", "createInvitations", "201", (400, 401, 404, 409, 413, 415, 422),
+                [_ID_PARAMETER],
+                {"type": "object", "additionalProperties": False, "properties": {
+                    "signers": {"type": "array", "minItems": 1, "maxItems": 100, "items": {
+                        "type": "object", "additionalProperties": False, "required": ["iin"],
+                        "properties": {
+                            "iin": {"type": "string", "pattern": "^[0-9]{12}$"},
+                            "email": {"type": "string", "format": "email"}}}}}},
+                answer=_INVITATIONS),
+            "get": operation(
+                "Every invitation of the document and its state (open, used, revoked, "
+                "expired); never a link", "listInvitations", "200", (401, 404), [_ID_PARAMETER],
+                answer=_INVITATIONS),
+        },
+        "/api/v1/documents/{id}/invitations/{invitation_id}": {"delete": {
+            "summary": "Revoke a signing link", "operationId": "revokeInvitation",
+            "parameters": [_ID_PARAMETER, {**_ID_PARAMETER, "name": "invitation_id"}],
+            "responses": {"204": {"description": "The link no longer works"},
+                          **_problems(401, 404, 409)},
+        }},
         "/api/v1/documents/{id}.p7s": _file(
             "application/pkcs7-signature",
             "Every signer's SignerInfo in one detached CMS (409 until signed)",

@@ -110,7 +110,11 @@ def signing(document_id: uuid.UUID) -> Response:
         status = signatures().status(current_caller(), document_id)
     except DocumentNotFound:
         raise _not_found() from None
-    return _json(status_json(status, with_content=True))
+    body = status_json(status, with_content=True)
+    late = current_app.extensions.get("qujat.late_signers")
+    if late is not None:  # signing invitations installed: who has not signed in time
+        body["late"] = late(document_id)
+    return _json(body)
 
 
 @bp.post("/api/v1/documents/<uuid:document_id>/signatures")

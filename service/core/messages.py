@@ -576,6 +576,29 @@ def _signature_failures() -> dict[str, dict[MessageLanguage, str]]:
     }
 
 
+_MESSAGES.update({
+    "invitation_document_signed": {
+        "kk": "Құжатқа қол қойылып қойған: шақыру қажет емес.",
+        "ru": "Документ уже подписан: приглашения не нужны.",
+        "en": "The document is already signed: no invitation is needed.",
+    },
+    "duplicate_signer": {
+        "kk": "Бұл қол қоюшы тізімде бірнеше рет көрсетілген.",
+        "ru": "Этот подписант указан в списке несколько раз.",
+        "en": "This signer is listed more than once.",
+    },
+    "invitation_unknown": {
+        "kk": "Мұндай шақыру жоқ.",
+        "ru": "Такого приглашения нет.",
+        "en": "There is no such invitation.",
+    },
+    "invitation_used": {
+        "kk": "Бұл шақыру бойынша қол қойылған; оны қайтарып алу мүмкін емес.",
+        "ru": "По этому приглашению уже подписано; отозвать его нельзя.",
+        "en": "The document was signed through this invitation; it cannot be revoked.",
+    },
+})
+
 _MESSAGES.update(_signature_failures())
 
 # POST /api/v1/signatures/verify (service/api/signature_verify.py)
