@@ -15,7 +15,6 @@ import email.utils
 import logging
 import smtplib
 import ssl
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sqlalchemy import select
 
 from service.core.config import Settings
 from service.core.db import Database
+from service.core.periodic import Periodic
 from service.deadlines.workdays import WorkingCalendar
 from service.forms.decisions import Clock
 from service.invitations.links import reissue
@@ -206,31 +206,17 @@ def late_json(late: Sequence[LateSigner]) -> list[dict[str, object]]:
             for s in late]
 
 
-class ReminderWorker:
-    """Runs a reminder pass every `interval` seconds in a daemon thread until stopped (the
-    calendar is read again each pass, so a moved day off counts at once)."""
+class ReminderWorker(Periodic):
+    """Runs a reminder pass every `interval` seconds until stopped (the calendar is read again
+    each pass, so a moved day off counts at once)."""
+
+    name = "qujat-reminders"
 
     def __init__(self, passes: Callable[[], Reminders], interval: float = 600.0) -> None:
+        super().__init__(interval)
         self.passes = passes
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = self.passes().remind()
-                if sent:
-                    log.info("signing reminders: %d sent", sent)
-            except Exception:  # a database hiccup must not end the loop
-                log.exception("signing reminder pass failed")
-            self._stop.wait(self.interval)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="qujat-reminders", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def step(self) -> None:
+        sent = self.passes().remind()
+        if sent:
+            log.info("signing reminders: %d sent", sent)

@@ -53,7 +53,7 @@ NOT_RUN = re.compile(r"^<!-- not run: (?P<reason>.+\S) -->$")
 REAL_CLOCK = re.compile(r"^<!-- real clock: (?P<reason>.+\S) -->$")
 EXPECT = re.compile(r"^<!-- expect: (?P<text>.+\S) -->$")
 # fenced blocks the docs may use; a shell block must be `sh`, so none escapes the test
-KNOWN_INFO = {"sh", "json", "text", "http"}
+KNOWN_INFO = {"sh", "json", "text", "http", "ini"}  # ini: systemd units (deployment.md)
 PORT = re.compile(r"(?:127\.0\.0\.1:|--port )(?P<port>\d{4,5})\b")
 BLOCK_TIMEOUT_SECONDS = 600  # a bound for a loaded machine; a quiet one needs a minute
 
