@@ -34,6 +34,7 @@ from service.core.messages import message
 from service.forms.vocabulary import FORM_NAMES, Language, signer_role_label
 from service.invitations.links import Invitations, LinkUnusable, OpenedLink
 from service.registry.audit import canonical_json
+from service.registry.models import Document
 from service.signatures.intake import SignatureInvalid, SignatureRefused, SigningStatus
 from service.web import texts
 from service.web.pages import page_language
@@ -69,8 +70,6 @@ def _unusable(error: LinkUnusable, language: Language) -> Response:
 
 
 def _session(opened: OpenedLink) -> dict[str, Any]:
-    from service.registry.models import Document
-
     with current_app.extensions["qujat.database"].read() as session:
         row = session.get(Document, opened.invitation.document_id)
         assert row is not None
