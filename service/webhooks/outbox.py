@@ -487,11 +487,11 @@ class Webhooks:
                 "at": now.isoformat(), "status_code": outcome.status_code,
                 "error": outcome.error, "duration_ms": outcome.duration_ms,
             }]
-            row.last_status_code = outcome.status_code
-            row.last_error = outcome.error
             if row.status != DeliveryStatus.SENDING or row.attempts != claimed.attempt:
                 # another sender took it over after our lease ran out: theirs is the state
                 return "delivered" if outcome.delivered else "retry"
+            row.last_status_code = outcome.status_code
+            row.last_error = outcome.error
             row.lease_until = None
             if outcome.delivered:
                 row.status = DeliveryStatus.DELIVERED
