@@ -104,6 +104,12 @@ def create_app(
         verification.Verifier(database, clock=clock, ledger=Ledger(signatures_service)),
         verification.Revocations(database, clock=clock),
     )
+    # signing invitations: links per signer, the signing page, reminders
+    from service.api import invitations as invitations_api
+    from service.web import signing_page
+
+    invitations_api.install(app, signatures_service)
+    signing_page.install(app)
     # deadlines in working days and e-mail delivery of extracts
     from service.api import deadlines
 
@@ -122,8 +128,8 @@ def create_app(
     def openapi_document() -> Response:
         return jsonify(openapi)
 
-    @app.get("/healthz")
-    def health() -> Response:
-        return jsonify(status="ok")
+    # /metrics, /healthz and /readyz, one log line per request
+    from service import observability
 
+    observability.install(app)
     return app

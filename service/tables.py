@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import service.batches.models
 import service.deadlines.models
+import service.invitations.models
 import service.mail.models
 import service.registry.models
 import service.signatures.models
@@ -22,6 +23,7 @@ __all__ = ["metadata"]
 _CAPABILITIES = (
     service.batches.models,
     service.deadlines.models,
+    service.invitations.models,
     service.mail.models,
     service.registry.models,
     service.signatures.models,

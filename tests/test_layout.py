@@ -1,8 +1,8 @@
 """The package tree keeps its shape: capabilities below, adapters above, no import cycles.
 
 `service/` holds one package per capability (core, forms, registry, signatures,
-verification, batches, deadlines, mail) and the adapters that face the outside (api, web,
-cli) plus the application factory (`service/__init__.py`). Adapters import capabilities,
+verification, batches, deadlines, mail, observability) and the adapters that face the outside
+(api, web, cli) plus the application factory (`service/__init__.py`). Adapters import capabilities,
 never the other way round; `signing/` is a library of its own (tests/signing/test_purity.py
 keeps it free of Flask and SQLAlchemy). Imports are read from the source with `ast`, so the
 check sees every `import` statement, also those inside functions.
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPABILITIES = ("core", "forms", "registry", "signatures", "verification", "batches",
-                "deadlines", "mail", "webhooks")
+                "deadlines", "mail", "observability", "webhooks", "invitations")
 ADAPTERS = ("api", "web", "cli")
 # A batch worker process builds the whole application once (its registry with every
 # listener), so its bootstrap imports the application factory: the one way up, by design.

@@ -292,7 +292,31 @@ _SIGNING_STATUS = {
         "missing": {"type": "array", "items": _SIGNER},
         "content_base64": {"type": "string", "contentEncoding": "base64",
                            "description": "The frozen PDF bytes to sign (GET only)"},
+        "late": {"type": "array", "description": "GET only: invited signers who have not "
+                 "signed after QUJAT_SIGNING_REMINDER_DAYS working days",
+                 "items": {"type": "object",
+                           "required": ["name", "role", "invited_at", "working_days",
+                                        "reminders_sent"]}},
     },
+}
+_INVITATIONS = {
+    "type": "object",
+    "required": ["invitations"],
+    "properties": {"invitations": {"type": "array", "items": {
+        "type": "object",
+        "required": ["id", "iin", "email", "state", "created_at", "expires_at", "reminders_sent"],
+        "properties": {
+            "id": _UUID,
+            "iin": {"type": "string"},
+            "email": {"type": ["string", "null"]},
+            "state": {"enum": ["open", "used", "revoked", "expired"]},
+            "created_at": _INSTANT,
+            "expires_at": _INSTANT,
+            "reminders_sent": {"type": "integer"},
+            "url": {"type": "string", "description": "POST only: the link, shown once"},
+            "emailed": {"type": "boolean", "description": "POST only, with an e-mail: sent"},
+        },
+    }}},
 }
 _COMMISSION_STORED = {
     "type": "object",
@@ -670,10 +694,46 @@ def signature_paths() -> dict[str, Any]:
                  "iin": {"type": "string", "pattern": "^[0-9]{12}$",
                          "description": "The signer's IIN, checked against the certificate"}}},
             answer=_SIGNING_STATUS)},
+        "/api/v1/documents/{id}/invitations": {
+            "post": operation(
+                "A signing link per signer ({} or no body: every pending signer; or "
+                "{signers: [{iin, email?}]}), e-mailed when an address is given; each link is "
+                "shown once", "createInvitations", "201", (400, 401, 404, 409, 413, 415, 422),
+                [_ID_PARAMETER],
+                {"type": "object", "additionalProperties": False, "properties": {
+                    "signers": {"type": "array", "minItems": 1, "maxItems": 100, "items": {
+                        "type": "object", "additionalProperties": False, "required": ["iin"],
+                        "properties": {
+                            "iin": {"type": "string", "pattern": "^[0-9]{12}$"},
+                            "email": {"type": "string", "format": "email"}}}}}},
+                answer=_INVITATIONS),
+            "get": operation(
+                "Every invitation of the document and its state (open, used, revoked, "
+                "expired); never a link", "listInvitations", "200", (401, 404), [_ID_PARAMETER],
+                answer=_INVITATIONS),
+        },
+        "/api/v1/documents/{id}/invitations/{invitation_id}": {"delete": {
+            "summary": "Revoke a signing link", "operationId": "revokeInvitation",
+            "parameters": [_ID_PARAMETER, {**_ID_PARAMETER, "name": "invitation_id"}],
+            "responses": {"204": {"description": "The link no longer works"},
+                          **_problems(401, 404, 409)},
+        }},
         "/api/v1/documents/{id}.p7s": _file(
             "application/pkcs7-signature",
             "Every signer's SignerInfo in one detached CMS (409 until signed)",
             "getDocumentP7s", statuses=(401, 404, 409)),
+        "/api/v1/documents/{id}/signed-copy.pdf": _file(
+            "application/pdf",
+            "A printable signed copy: the document's pages, then a signature sheet (each signer "
+            "checked now), the verify page's QR code on every page (409 until signed)",
+            "getSignedCopyPdf", statuses=(400, 401, 404, 409, 503), parameters=[{
+                "name": "lang", "in": "query", "required": False,
+                "schema": {"enum": ["kk", "ru"]},
+                "description": "The signature sheet's language (default: the document's)"}]),
+        "/api/v1/documents/{id}.asics": _file(
+            "application/vnd.etsi.asic-s+zip",
+            "The PDF and that CMS as an ASiC-S container, ETSI EN 319 162-1 (409 until signed)",
+            "getDocumentAsics", statuses=(401, 404, 409)),
         "/api/v1/documents/{id}/signature-report": {"get": operation(
             "Each signer's signature verified again now", "getSignatureReport", "200",
             (401, 404, 503), [_ID_PARAMETER])},

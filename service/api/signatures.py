@@ -6,8 +6,11 @@ POST /api/v1/documents/{id}/signatures          {cms: base64 CMS SignedData[, ii
                                                 returns it → 201 the new signing state; every
                                                 refusal has its own code and stores nothing
 GET  /api/v1/documents/{id}.p7s                 one detached CMS with every signer (signed only)
+GET  /api/v1/documents/{id}.asics               the PDF and that CMS as an ASiC-S container
 GET  /api/v1/documents/{id}/signature-report    each signer re-verified now (JSON)
 GET  /api/v1/documents/{id}/signature-report.pdf  the same as a kk/ru page (?lang=kk|ru)
+GET  /api/v1/documents/{id}/signed-copy.pdf     the document, then that report as a signature
+                                                sheet, the verify QR code on every page
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from service.api.commissions import signatures
 from service.core.config import Settings
 from service.core.errors import Problem, register_problem, single
 from service.forms.decisions import Violation
+from service.forms.vocabulary import Language
 from service.registry.audit import canonical_json
 from service.registry.issuing import DocumentNotFound, Registry
 from service.registry.tokens import current_caller
@@ -106,7 +110,11 @@ def signing(document_id: uuid.UUID) -> Response:
         status = signatures().status(current_caller(), document_id)
     except DocumentNotFound:
         raise _not_found() from None
-    return _json(status_json(status, with_content=True))
+    body = status_json(status, with_content=True)
+    late = current_app.extensions.get("qujat.late_signers")
+    if late is not None:  # signing invitations installed: who has not signed in time
+        body["late"] = late(document_id)
+    return _json(body)
 
 
 @bp.post("/api/v1/documents/<uuid:document_id>/signatures")
@@ -151,6 +159,25 @@ def p7s(document_id: uuid.UUID) -> Response:
     return response
 
 
+@bp.get("/api/v1/documents/<uuid:document_id>.asics")
+def asics(document_id: uuid.UUID) -> Response:
+    from service.signatures.container import asic_s
+
+    caller = current_caller()
+    try:
+        document, combined = signatures().combined(caller, document_id)
+        _, pdf = signatures().registry.pdf(caller, document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    number = document.registration_number
+    when = document.issued_at or document.created_at
+    response = Response(asic_s(f"{number}.pdf", pdf, combined, when),
+                        mimetype="application/vnd.etsi.asic-s+zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{number}.asics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/api/v1/documents/<uuid:document_id>/signature-report")
 def report(document_id: uuid.UUID) -> Response:
     try:
@@ -160,17 +187,39 @@ def report(document_id: uuid.UUID) -> Response:
     return _json(report_json(found))
 
 
+def _page_language(default: str) -> Language:
+    wanted = request.args.get("lang", default)
+    if wanted not in ("kk", "ru"):
+        raise Problem(400, "bad-language", "lang must be kk or ru.")
+    return "kk" if wanted == "kk" else "ru"
+
+
+@bp.get("/api/v1/documents/<uuid:document_id>/signed-copy.pdf")
+def signed_copy(document_id: uuid.UUID) -> Response:
+    try:
+        found, pages = signatures().signed_copy(current_caller(), document_id)
+    except DocumentNotFound:
+        raise _not_found() from None
+    language = _page_language(found.document.language)
+    renderer: ReportRenderer = current_app.extensions["qujat.signature_reports"]
+    content = renderer.signed_copy_pdf(pages, found, language, found.document.verify_url)
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{found.document.registration_number}.signed-copy.{language}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/api/v1/documents/<uuid:document_id>/signature-report.pdf")
 def report_pdf(document_id: uuid.UUID) -> Response:
     try:
         found = signatures().report(current_caller(), document_id)
     except DocumentNotFound:
         raise _not_found() from None
-    wanted = request.args.get("lang", found.document.language)
-    if wanted not in ("kk", "ru"):
-        raise Problem(400, "bad-language", "lang must be kk or ru.")
+    wanted = _page_language(found.document.language)
     renderer: ReportRenderer = current_app.extensions["qujat.signature_reports"]
-    content = renderer.render_pdf(found, "kk" if wanted == "kk" else "ru")
+    content = renderer.render_pdf(found, wanted)
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{found.document.registration_number}.signatures.{wanted}.pdf"'

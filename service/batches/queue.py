@@ -51,6 +51,7 @@ from service.batches.models import Batch, BatchItem, BatchItemState
 from service.core.config import SettingsError
 from service.core.errors import MAX_LISTED_ERRORS
 from service.forms.decisions import Clock, InvalidDecision, Violation, system_clock
+from service.observability import logs
 from service.registry import audit
 from service.registry.issuing import (
     ISSUE_EXTRAS,
@@ -378,6 +379,13 @@ class BatchWorker:
         self.problems = problems  # a refusal's problem details, as a single post answers it
 
     def issue_item(self, item_id: uuid.UUID) -> Outcome:
+        """Issue one item (whichever executor runs it), with its line in the job log."""
+        started = time.perf_counter()
+        outcome = self._issue_item(item_id)
+        logs.job("batch_item", outcome.value, started, item_id=str(item_id))
+        return outcome
+
+    def _issue_item(self, item_id: uuid.UUID) -> Outcome:
         claim = self._claim(item_id)
         if claim is None:
             return Outcome.SKIPPED

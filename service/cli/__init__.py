@@ -7,6 +7,7 @@ import click
 from service.cli.batches import batch_group, worker_command
 from service.cli.deadlines import calendar_group, deadlines_group, mail_group
 from service.cli.forms import render
+from service.cli.invitations import invitations_group
 from service.cli.registry import audit, db, org, registry, storage, token
 from service.cli.server import serve
 from service.cli.signature import signature_group
@@ -33,5 +34,5 @@ def main() -> None:
 for command in (render, serve, db, token, org, registry, storage, audit, calendar_group,
                 deadlines_group, mail_group, pki_group, sign_command, sign_pending_command,
                 commission_group, batch_group, worker_command, trust_group, signature_group,
-                webhooks_group):
+                webhooks_group, invitations_group):
     main.add_command(command)

@@ -13,6 +13,7 @@ from service.forms.decisions import InvalidDecision
 if TYPE_CHECKING:
     from service.core.config import Settings
     from service.core.db import Database
+    from service.core.periodic import Periodic
     from service.forms.rendering import Renderer
     from service.registry.issuing import Registry
 
@@ -70,3 +71,16 @@ def build_registry(
         public_base_url=settings.public_base_url,
         faults=parse_faults(settings.testing_faults),
     )
+
+
+def run_until_stopped(worker: Periodic, database: Database) -> None:
+    """`worker`'s passes in this process until SIGTERM or Ctrl-C; the database closed after."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        database.dispose()

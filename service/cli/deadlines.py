@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import signal
 import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from service.cli.common import load_settings, open_database
+from service.cli.common import load_settings, open_database, run_until_stopped
 
 if TYPE_CHECKING:
     from service.core.config import Settings
@@ -203,19 +201,14 @@ def mail_send_pending() -> None:
 def mail_worker(interval: float) -> None:
     """Send the outbox continuously until stopped (SIGTERM or Ctrl-C)."""
     from service.mail.outbox import MailWorker
+    from service.observability import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure()
     settings = load_settings()
     database = open_database(settings)
     worker = MailWorker(_sender(settings, database), interval)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     click.echo(f"mail worker: {settings.smtp_host}:{settings.smtp_port}, every {interval}s")
-    try:
-        worker.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        database.dispose()
+    run_until_stopped(worker, database)
 
 
 @mail_group.command("resend")

@@ -124,7 +124,16 @@ def mask_identifiers(text: str) -> str:
 
 
 class MaskingLogger(Logger):  # type: ignore[misc]
-    """The access log without IINs: the request line, path and query are masked."""
+    """The access log without IINs: the request line, path and query are masked. With
+    QUJAT_LOG_FORMAT=json, gunicorn's own lines are JSON too (service.observability.logs)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from service.observability.logs import JsonFormatter, log_format
+
+        if log_format() == "json":
+            for handler in (*self.error_log.handlers, *self.access_log.handlers):
+                handler.setFormatter(JsonFormatter())
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         found = super().atoms(resp, req, environ, request_time)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from pathlib import Path
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    pass
-
 from service.cli.common import build_registry, load_settings
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
 
 
 @click.command("serve")
@@ -30,13 +31,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     must be upgraded with `qujat db upgrade`), and documents left pending by a crash are
     completed.
     """
+    settings = load_settings()
+    # before anything imports prometheus_client: every worker's metrics in one folder
+    metrics_folder = _metrics_folder(settings.data_dir / "metrics")
     from gunicorn.app.base import BaseApplication
+    from prometheus_client import multiprocess
 
     from service import create_app, shared_renderer
     from service.cli.http_server import say_when_listening
     from service.core.db import Database, DatabaseNotReady, ensure_schema
+    from service.observability import logs
 
-    settings = load_settings()
+    try:
+        log_kind = logs.configure()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     database = Database(settings.database_url)
     try:
         ensure_schema(database, auto_upgrade=database.dialect == "sqlite")
@@ -53,14 +62,19 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         # never share the master's connections (it has none, but a pool is cheap to reset)
         app.extensions["qujat.database"].engine.dispose(close=False)
 
+    def child_exit(_server: Any, worker: Any) -> None:
+        multiprocess.mark_process_dead(worker.pid, str(metrics_folder))  # type: ignore[no-untyped-call]
+
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
+            # JSON: the application's own line per request replaces gunicorn's access log
+            self.cfg.set("accesslog", "-" if log_kind == "text" else None)
             self.cfg.set("logger_class", "service.cli.http_server.MaskingLogger")
             self.cfg.set("post_fork", post_fork)
+            self.cfg.set("child_exit", child_exit)
             # problem+json for gunicorn's own refusals, Connection: close after errors
             self.cfg.set("worker_class", "service.cli.http_server.ProblemWorker")
             self.cfg.set("when_ready", say_when_listening(f"http://{host}:{port}", workers))
@@ -69,3 +83,15 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             return app
 
     _Server().run()
+
+
+def _metrics_folder(folder: Path) -> Path:
+    """An empty folder for this server's metric files, named in PROMETHEUS_MULTIPROC_DIR
+    (a folder the operator set is used as it is, emptied the same way)."""
+    folder = Path(os.environ.get(MULTIPROCESS_ENV) or folder)
+    if folder.is_dir():
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+    return folder

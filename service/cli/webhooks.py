@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 from typing import TYPE_CHECKING
 
 import click
 
-from service.cli.common import load_settings, open_database
+from service.cli.common import load_settings, open_database, run_until_stopped
 
 if TYPE_CHECKING:
     from service.core.config import Settings
@@ -48,17 +46,12 @@ def webhooks_deliver() -> None:
               help="Seconds between two looks at the deliveries.")
 def webhooks_worker(interval: float) -> None:
     """Send deliveries continuously until stopped (SIGTERM or Ctrl-C)."""
+    from service.observability import logs
     from service.webhooks.outbox import WebhookWorker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logs.configure()
     settings = load_settings()
     database = open_database(settings)
     worker = WebhookWorker(_webhooks(settings, database), interval)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     click.echo(f"webhook worker: every {interval}s")
-    try:
-        worker.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        database.dispose()
+    run_until_stopped(worker, database)

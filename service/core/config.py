@@ -60,6 +60,7 @@ DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_RATE_LIMIT_STORAGE = ""  # a counters file in the data dir, shared by the workers
 DEFAULT_VERIFY_RATE_LIMIT = "60 per minute"  # per client, over every public route
+DEFAULT_NCALAYER_URL = "wss://127.0.0.1:13579/"  # NCALayer's own WebSocket on the signer's PC
 DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # upload-to-verify: a PDF and its .p7s
 
 
@@ -90,11 +91,19 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = "qujat@localhost"
     mail_sender: bool = False
+    # /metrics: the bearer token a scrape must send; empty: loopback clients only
+    metrics_token: str = ""
     # webhooks (service.webhooks): the delivery thread of `qujat serve`, the seconds one POST
     # may take, and whether a URL may resolve to a loopback/private/link-local address
     webhook_sender: bool = False
     webhook_timeout: float = 10.0
     webhook_allow_private: bool = False
+    # signing invitations: a link lives this many days; a signer who has not signed gets a
+    # reminder after this many working days, at most this many times; the page's NCALayer
+    invitation_days: int = 7
+    signing_reminder_days: int = 1
+    signing_reminder_max: int = 3
+    ncalayer_url: str = DEFAULT_NCALAYER_URL
     # test-only failure points (service.core.faults); empty in production
     testing_faults: str = ""
 
@@ -147,9 +156,14 @@ class Settings:
             smtp_password=env.get("QUJAT_SMTP_PASSWORD", ""),
             mail_from=env.get("QUJAT_MAIL_FROM") or "qujat@localhost",
             mail_sender=_flag(env, "QUJAT_MAIL_SENDER", True),
+            metrics_token=env.get("QUJAT_METRICS_TOKEN", ""),
             webhook_sender=_flag(env, "QUJAT_WEBHOOK_SENDER", True),
             webhook_timeout=float(_int(env, "QUJAT_WEBHOOK_TIMEOUT", 10)),
             webhook_allow_private=_flag(env, "QUJAT_WEBHOOK_ALLOW_PRIVATE", False),
+            invitation_days=_int(env, "QUJAT_INVITATION_DAYS", 7),
+            signing_reminder_days=_int(env, "QUJAT_SIGNING_REMINDER_DAYS", 1),
+            signing_reminder_max=_int(env, "QUJAT_SIGNING_REMINDER_MAX", 3, minimum=0),
+            ncalayer_url=env.get("QUJAT_NCALAYER_URL") or DEFAULT_NCALAYER_URL,
             testing_faults=env.get("QUJAT_TESTING_FAULTS", ""),
         )
 

@@ -48,6 +48,7 @@ _SLUG_TITLES: dict[str, str] = {
     "invalid-webhook": "Invalid webhook",
     "invalid-supersession": "Invalid supersession",
     "invalid-signature-request": "Invalid signature request",
+    "not-ready": "Not ready",
 }
 
 

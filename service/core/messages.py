@@ -331,6 +331,22 @@ _MESSAGES: dict[str, dict[MessageLanguage, str]] = {
         "ru": "По этому адресу ничего нет.",
         "en": "Nothing is at this address.",
     },
+    "metrics_forbidden": {
+        "kk": "Метрикалар тек QUJAT_METRICS_TOKEN токенімен немесе осы машинаның өзінен беріледі.",
+        "ru": "Метрики отдаются только с токеном QUJAT_METRICS_TOKEN или на этой же машине.",
+        "en": "Metrics are served only with the QUJAT_METRICS_TOKEN bearer token, "
+              "or to this machine itself.",
+    },
+    "not_ready": {
+        "kk": "Сервис дайын емес: {failing}.",
+        "ru": "Сервис не готов: {failing}.",
+        "en": "The service is not ready: {failing}.",
+    },
+    "check_failed": {
+        "kk": "«{check}» тексерісі өтпеді: {detail}",
+        "ru": "Проверка «{check}» не пройдена: {detail}",
+        "en": "The check '{check}' failed: {detail}",
+    },
     "method_not_allowed": {
         "kk": "Бұл мекенжай {method} әдісін қабылдамайды; рұқсат етілгені: {allowed}.",
         "ru": "Этот адрес не принимает метод {method}; допустимы: {allowed}.",
@@ -559,6 +575,29 @@ def _signature_failures() -> dict[str, dict[MessageLanguage, str]]:
         for code in FailureCode
     }
 
+
+_MESSAGES.update({
+    "invitation_document_signed": {
+        "kk": "Құжатқа қол қойылып қойған: шақыру қажет емес.",
+        "ru": "Документ уже подписан: приглашения не нужны.",
+        "en": "The document is already signed: no invitation is needed.",
+    },
+    "duplicate_signer": {
+        "kk": "Бұл қол қоюшы тізімде бірнеше рет көрсетілген.",
+        "ru": "Этот подписант указан в списке несколько раз.",
+        "en": "This signer is listed more than once.",
+    },
+    "invitation_unknown": {
+        "kk": "Мұндай шақыру жоқ.",
+        "ru": "Такого приглашения нет.",
+        "en": "There is no such invitation.",
+    },
+    "invitation_used": {
+        "kk": "Бұл шақыру бойынша қол қойылған; оны қайтарып алу мүмкін емес.",
+        "ru": "По этому приглашению уже подписано; отозвать его нельзя.",
+        "en": "The document was signed through this invitation; it cannot be revoked.",
+    },
+})
 
 _MESSAGES.update(_signature_failures())
 

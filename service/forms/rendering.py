@@ -54,6 +54,7 @@ from service.forms.decisions import (
     complete,
 )
 from service.forms.vocabulary import LANGUAGES, Form, Language, label
+from service.observability.metrics import RENDER_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_DIR = ROOT / "templates_shared"
@@ -138,6 +139,23 @@ def _qr_png_base64(url: str) -> str:
     out = io.BytesIO()
     picture.save(out, format="PNG", compress_level=1)
     return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+# the printable signed copy: the verify page's QR code in the top left corner of every page, from
+# an element that is taken out of the flow (a running element) and repeated in that margin box
+RUNNING_QR_CSS = (
+    "@page { @top-left { content: element(copy-qr); vertical-align: middle } } "
+    ".copy-qr { position: running(copy-qr) } "
+    ".copy-qr img { width: 16mm; height: 16mm; image-rendering: pixelated }"
+)
+
+
+def with_running_qr(html: str, url: str) -> str:
+    """`html` with the running QR element of `url` at the start of its body."""
+    body = html.index("<body")
+    start = html.index(">", body) + 1
+    picture = f'<div class="copy-qr">{qr_image(url)}</div>'
+    return html[:start] + picture + html[start:]
 
 
 def qr_png(url: str) -> bytes:
@@ -313,6 +331,7 @@ class Renderer:
             lang: CSS(string=page_numbers_css(lang), font_config=self.font_config)
             for lang in LANGUAGES
         }
+        self._running_qr = CSS(string=RUNNING_QR_CSS, font_config=self.font_config)
         self._html = {lang: html_environment(lang) for lang in LANGUAGES}
         self._html_templates = {
             (lang, form): self._html[lang].get_template(f"{form.value}.html")
@@ -353,33 +372,69 @@ class Renderer:
         document: DocumentInfo | None = None,
     ) -> bytes:
         """The filled form as a PDF/A-3b file with its fonts embedded; same input, same bytes."""
+        with RENDER_SECONDS.labels(form.value, "pdf").time():
+            html, rendered = self._laid_out(form, language, decision, document, stamp_qr=False)
+            try:
+                pdf: bytes = rendered.write_pdf(
+                    pdf_variant=PDF_VARIANT,
+                    output_intent=OUTPUT_INTENT,
+                    pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
+                )
+            except FatalURLFetchingError as error:
+                if isinstance(error.__cause__, ForbiddenResource):
+                    raise error.__cause__ from None
+                raise
+            return pdf
+
+    def layout(
+        self,
+        form: Form,
+        language: Language,
+        decision: Decision,
+        document: DocumentInfo | None = None,
+        *,
+        stamp_qr: bool = False,
+    ) -> Any:
+        """WeasyPrint's laid-out pages of the filled form; with `stamp_qr`, the verify page's QR
+        code in the top left corner of every page (the printable signed copy)."""
+        return self._laid_out(form, language, decision, document, stamp_qr=stamp_qr)[1]
+
+    def _laid_out(
+        self,
+        form: Form,
+        language: Language,
+        decision: Decision,
+        document: DocumentInfo | None,
+        *,
+        stamp_qr: bool,
+    ) -> tuple[str, Any]:
         decision = _checked(form, decision)
         html = self.render_html(form, language, decision, document)
+        if stamp_qr:
+            assert document is not None, "a preview has no verify page"
+            html = with_running_qr(html, document.verify_url)
         moment = document_moment(decision).isoformat()
         try:
             # page numbers only on a document of several pages: a protocol is laid out with
             # them, a one-page form without; the rare other case is laid out a second time
             numbered = form in (Form.PROTOCOL, Form.HEADS_PROTOCOL)
-            rendered = self._layout(html, language, numbered)
+            rendered = self._layout(html, language, numbered, stamp_qr)
             if (len(rendered.pages) > 1) != numbered:
-                rendered = self._layout(html, language, not numbered)
-            rendered.metadata.created = rendered.metadata.modified = moment
-            pdf: bytes = rendered.write_pdf(
-                pdf_variant=PDF_VARIANT,
-                output_intent=OUTPUT_INTENT,
-                pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
-            )
+                rendered = self._layout(html, language, not numbered, stamp_qr)
         except FatalURLFetchingError as error:
             if isinstance(error.__cause__, ForbiddenResource):
                 raise error.__cause__ from None
             raise
-        return pdf
+        rendered.metadata.created = rendered.metadata.modified = moment
+        return html, rendered
 
-    def _layout(self, html: str, language: Language, numbered: bool) -> Any:
+    def _layout(self, html: str, language: Language, numbered: bool, stamp_qr: bool) -> Any:
         """WeasyPrint's laid-out document; `numbered` adds "Бет N / M" at the foot of pages."""
         stylesheets = [self.stylesheet]
         if numbered:
             stylesheets.append(self._page_numbers[language])
+        if stamp_qr:
+            stylesheets.append(self._running_qr)
         return HTML(
             string=html, base_url=path2url(template_dir(language)), url_fetcher=self.fetcher
         ).render(
@@ -408,7 +463,12 @@ class Renderer:
         document: DocumentInfo | None = None,
     ) -> bytes:
         """The filled form as a Word document, the same text as the PDF; same input, same bytes."""
-        decision = _checked(form, decision)
+        with RENDER_SECONDS.labels(form.value, "docx").time():
+            return self._render_docx(form, language, _checked(form, decision), document)
+
+    def _render_docx(
+        self, form: Form, language: Language, decision: Decision, document: DocumentInfo | None
+    ) -> bytes:
         template = DocxTemplate(io.BytesIO(self._docx_sources[(language, form)]))
         printed = None
         if document is not None:

@@ -52,7 +52,7 @@ import email.utils
 import logging
 import smtplib
 import ssl
-import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,10 +63,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from service.core.db import Database
+from service.core.periodic import Periodic
 from service.deadlines import rules as deadlines
 from service.forms.decisions import Clock
 from service.forms.vocabulary import Form
 from service.mail.models import MailStatus, OutboxMessage
+from service.observability import logs
 from service.registry import audit
 from service.registry.models import Document, DocumentStatus
 from service.registry.storage import ObjectStore
@@ -436,13 +438,17 @@ class MailSender:
         for _ in range(limit):
             if not self._any_ready():
                 break
+            started = time.perf_counter()
             claimed = self._claim()
             if claimed is None:
                 break
             outcome = self._attempt(claimed)
             if self.after_transmit is not None:
                 self.after_transmit(claimed.id, outcome)
-            counts[self._record(claimed, outcome)] += 1
+            result = self._record(claimed, outcome)
+            counts[result] += 1
+            logs.job("mail", result, started, outbox_id=str(claimed.id),
+                     document_id=str(claimed.document_id), attempt=claimed.attempt)
         return SendReport(counts["sent"], counts["retry"], counts["rejected"],
                           counts["in_doubt"], tuple(self.stuck()))
 
@@ -607,33 +613,19 @@ class MailSender:
 # --------------------------------------------------------------------------- the worker
 
 
-class MailWorker:
-    """Runs `send_pending` every `interval` seconds in a daemon thread until stopped."""
+class MailWorker(Periodic):
+    """Runs `send_pending` every `interval` seconds until stopped."""
+
+    name = "qujat-mail"
 
     def __init__(self, sender: MailSender, interval: float = 5.0) -> None:
+        super().__init__(interval)
         self.sender = sender
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                report = self.sender.send_pending()
-                if report.sent or report.retrying or report.failed or report.in_doubt:
-                    log.info("mail: %s", report)
-            except Exception:  # a database hiccup must not end the sender
-                log.exception("mail sender run failed")
-            self._stop.wait(self.interval)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="qujat-mail", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def step(self) -> None:
+        report = self.sender.send_pending()
+        if report.sent or report.retrying or report.failed or report.in_doubt:
+            log.info("mail: %s", report)
 
 
 def sender_for(settings: Settings, store: ObjectStore, clock: Clock,

@@ -628,6 +628,17 @@ class Registry:
         assert view.pdf_sha256 is not None
         return view, self.store.get(view.pdf_sha256)
 
+    def laid_out_copy(self, caller: Caller, document_id: uuid.UUID) -> tuple[DocumentView, Any]:
+        """The document's pages laid out again (rendering is deterministic: the issued text), the
+        verify page's QR code on every one: the first part of a printable signed copy."""
+        view, _ = self.pdf(caller, document_id)
+        with self.db.read() as session:
+            request_json = self._owned(session, caller, document_id).request_json
+        form, language, decision = self._stored_decision(view, request_json)
+        info = DocumentInfo(view.registration_number, view.verify_url)
+        with self._render_lock:
+            return view, self.renderer.layout(form, language, decision, info, stamp_qr=True)
+
     def docx(self, caller: Caller, document_id: uuid.UUID) -> tuple[DocumentView, bytes]:
         """The DOCX, rendered and stored on first request, the stored bytes afterwards."""
         with self.db.read() as session:

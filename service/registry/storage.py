@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,8 @@ class FilesystemStore:
     A write goes to a temporary file in the final folder, is fsynced, hard-linked to its
     final name (which fails instead of replacing an existing file), and the folder is fsynced.
     Storing bytes that already exist only refreshes the file's time, so that garbage
-    collection sees it as young again.
+    collection sees it as young again. File times are set from the process's clock, the one
+    `collect_garbage` compares them with, not left to the file system's.
     """
 
     def __init__(self, root: Path) -> None:
@@ -100,7 +102,7 @@ class FilesystemStore:
         sha256 = sha256_hex(data)
         final = self.path(sha256)
         if final.exists():
-            os.utime(final)
+            _touch(final)
             return sha256
         _make_folders(final.parent)
         fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=final.parent)
@@ -110,10 +112,11 @@ class FilesystemStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, 0o444)
+            _touch(Path(temp))
             try:
                 os.link(temp, final)
             except FileExistsError:  # a concurrent writer of the same bytes won
-                os.utime(final)
+                _touch(final)
         finally:
             os.unlink(temp)
         _fsync_dir(final.parent)
@@ -237,6 +240,11 @@ def open_store(settings: Settings, database: Database, kind: str | None = None) 
     if (kind or settings.storage) == "postgresql":
         return DatabaseStore(database)
     return FilesystemStore(settings.storage_dir)
+
+
+def _touch(path: Path) -> None:
+    now = time.time()
+    os.utime(path, (now, now))
 
 
 def _make_folders(path: Path) -> None:

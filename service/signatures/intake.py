@@ -69,6 +69,7 @@ from service.forms.decisions import (
     parse_decision,
 )
 from service.forms.vocabulary import Form, Language
+from service.observability import metrics
 from service.registry import audit
 from service.registry.issuing import (
     DocumentView,
@@ -667,6 +668,20 @@ class Signatures:
     ) -> SigningStatus:
         """Accept one person's signature, or raise SignatureInvalid / SignatureRefused /
         SigningUnavailable with nothing stored."""
+        try:
+            status = self._sign(caller, document_id, cms_base64, claimed_iin)
+        except SignatureRefused as refused:
+            metrics.signature_refused(refused.code)
+            raise
+        except SignatureInvalid as invalid:
+            metrics.signature_refused(*(code.value for code in invalid.report.codes))
+            raise
+        metrics.signature_accepted()
+        return status
+
+    def _sign(
+        self, caller: Caller, document_id: uuid.UUID, cms_base64: str, claimed_iin: str | None
+    ) -> SigningStatus:
         document, content = self.registry.pdf(caller, document_id)
         with self.db.read() as session:
             before = self._status(session, document, content)
@@ -810,6 +825,18 @@ class Signatures:
             stored = signed_cms(session, document_id)
         assert stored is not None  # signed stays signed
         return status.document, combine_stored(self.store, self.trust, stored)
+
+    def signed_copy(
+        self, caller: Caller, document_id: uuid.UUID
+    ) -> tuple[SignatureReportView, Any]:
+        """What a printable signed copy is made of: the report (every signature checked now)
+        and the document's pages with the verify page's QR code (Registry.laid_out_copy).
+        Only for a document that is signed (NotSigned otherwise)."""
+        found = self.report(caller, document_id)
+        if found.signed_at is None:
+            self.combined(caller, document_id)  # raises NotSigned, naming who is missing
+        _, pages = self.registry.laid_out_copy(caller, document_id)
+        return found, pages
 
     def report(self, caller: Caller, document_id: uuid.UUID) -> SignatureReportView:
         """Each required signer with their signature re-verified now over the frozen bytes."""

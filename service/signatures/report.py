@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import path2url
 
 from service.forms.dates import legal_datetime
 from service.forms.decisions import ALMATY
-from service.forms.rendering import TemplateFetcher
+from service.forms.rendering import RUNNING_QR_CSS, TemplateFetcher, with_running_qr
 from service.forms.vocabulary import FORM_NAMES, Form, Language, signer_role_label
 from service.signatures.intake import Quorum, SignatureReportView, SignerResult
 from signing.errors import FailureCode
@@ -37,6 +37,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "role": "Рөлі",
         "certificate": "Сертификат иесі",
         "serial": "Сертификаттың сериялық нөмірі",
+        "issuer": "Сертификатты берген орталық",
         "signing_time": "Қол қойылған уақыты",
         "result": "Нәтижесі",
     },
@@ -50,6 +51,7 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "role": "Роль",
         "certificate": "Владелец сертификата",
         "serial": "Серийный номер сертификата",
+        "issuer": "Издатель сертификата",
         "signing_time": "Время подписания",
         "result": "Результат",
     },
@@ -142,15 +144,37 @@ class ReportRenderer:
         self._lock = threading.Lock()  # WeasyPrint's font objects are shared
 
     def render_pdf(self, report: SignatureReportView, language: Language) -> bytes:
-        html = self._template.render(self._context(report, language))
-        moment = report.checked_at.astimezone(ALMATY).replace(microsecond=0).isoformat()
         with self._lock:
-            document = HTML(
-                string=html, base_url=path2url(TEMPLATES), url_fetcher=self.fetcher
-            ).render(font_config=self.font_config)
-            document.metadata.created = document.metadata.modified = moment
-            pdf: bytes = document.write_pdf()
+            pdf: bytes = self._laid_out(report, language).write_pdf()
         return pdf
+
+    def signed_copy_pdf(
+        self, pages: Any, report: SignatureReportView, language: Language, verify_url: str
+    ) -> bytes:
+        """The printable signed copy: the document's own `pages` (laid out with the verify
+        page's QR code on each), then this report as its signature sheet, the same QR code on
+        each of its pages too."""
+        with self._lock:
+            sheet = self._laid_out(report, language, verify_url)
+            combined = pages.copy([*pages.pages, *sheet.pages])
+            combined.metadata.title = f"{report.document.registration_number}"
+            pdf: bytes = combined.write_pdf()
+        return pdf
+
+    def _laid_out(
+        self, report: SignatureReportView, language: Language, verify_url: str | None = None
+    ) -> Any:
+        html = self._template.render(self._context(report, language))
+        stylesheets = []
+        if verify_url is not None:
+            html = with_running_qr(html, verify_url)
+            stylesheets.append(CSS(string=RUNNING_QR_CSS, font_config=self.font_config))
+        moment = report.checked_at.astimezone(ALMATY).replace(microsecond=0).isoformat()
+        document = HTML(
+            string=html, base_url=path2url(TEMPLATES), url_fetcher=self.fetcher
+        ).render(font_config=self.font_config, stylesheets=stylesheets)
+        document.metadata.created = document.metadata.modified = moment
+        return document
 
     @staticmethod
     def _context(report: SignatureReportView, language: Language) -> dict[str, Any]:
@@ -174,6 +198,7 @@ class ReportRenderer:
                 "role": signer_role_label(line.role, language),
                 "subject": line.certificate_subject or "",
                 "serial": line.certificate_serial or "",
+                "issuer": line.certificate_issuer or "",
                 "signing_time": when(line.signing_time),
                 "status": line.status,
                 "result": result,

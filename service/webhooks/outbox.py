@@ -36,7 +36,6 @@ import os
 import secrets
 import socket
 import ssl
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.batches.models import Batch
 from service.core.db import Database
+from service.core.periodic import Periodic
 from service.deadlines import rules as deadlines
 from service.forms.decisions import Clock
 from service.registry import audit
@@ -505,33 +505,19 @@ class Webhooks:
             return "retry"
 
 
-class WebhookWorker:
-    """Runs `deliver_pending` every `interval` seconds in a daemon thread until stopped."""
+class WebhookWorker(Periodic):
+    """Runs `deliver_pending` every `interval` seconds until stopped."""
+
+    name = "qujat-webhooks"
 
     def __init__(self, webhooks: Webhooks, interval: float = 2.0) -> None:
+        super().__init__(interval)
         self.webhooks = webhooks
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                report = self.webhooks.deliver_pending()
-                if report != DeliverReport():
-                    log.info("webhooks: %s", report)
-            except Exception:  # a database hiccup must not end the sender
-                log.exception("webhook sender run failed")
-            self._stop.wait(self.interval)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name="qujat-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def step(self) -> None:
+        report = self.webhooks.deliver_pending()
+        if report != DeliverReport():
+            log.info("webhooks: %s", report)
 
 
 def run_sender_process(settings: Settings, parent_pid: int, interval: float = 2.0) -> None:
@@ -546,13 +532,12 @@ def run_sender_process(settings: Settings, parent_pid: int, interval: float = 2.
                         allow_private=settings.webhook_allow_private,
                         timeout=settings.webhook_timeout)
     try:
+        worker = WebhookWorker(webhooks, interval)
         while os.getppid() == parent_pid:
             try:
-                report = webhooks.deliver_pending()
-                if report != DeliverReport():
-                    log.info("webhooks: %s", report)
-            except Exception:  # a database hiccup must not end the sender
-                log.exception("webhook sender run failed")
+                worker.step()
+            except Exception:  # logged; the next pass comes all the same
+                log.exception("webhook sender pass failed")
             time.sleep(interval)
     finally:
         database.dispose()

@@ -1,5 +1,6 @@
 """`qujat serve`'s access log keeps no IIN: GET /api/v1/signers/{iin}/pending puts one in the
-path, and the log line shows asterisks in its place (a real server, its real log)."""
+path, and the log line shows asterisks in its place (a real server, its real log). The access
+log is written with QUJAT_LOG_FORMAT=text; the JSON lines (tests/observability) carry no path."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_the_access_log_masks_the_iin_of_a_pending_list(tmp_path: Path) -> None:
     env = {
         "QUJAT_DATA_DIR": str(tmp_path / "data"),
         "QUJAT_DATABASE_URL": f"sqlite:///{tmp_path / 'qujat.sqlite3'}",
+        "QUJAT_LOG_FORMAT": "text",
     }
     qujat("db", "upgrade", env=env)
     token = create_token(env)

@@ -1,0 +1,1 @@
+"""Signing invitations: one link per signer, the page behind it, reminders to the late."""
