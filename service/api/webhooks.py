@@ -9,11 +9,13 @@ GET  /api/v1/webhooks/{id}/deliveries        its deliveries with their attempts,
 POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/resend   queue a failed one again → 202
 
 `install` wires the feature: the audit observer that queues deliveries, these routes and,
-when `settings.webhook_sender` is on, the sender thread.
+when `settings.webhook_sender` is on, the sender process.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import uuid
 from typing import Any
 
@@ -30,8 +32,8 @@ from service.webhooks.outbox import (
     InvalidEndpoint,
     ResendRefused,
     Webhooks,
-    WebhookWorker,
     install_observer,
+    run_sender_process,
 )
 
 bp = Blueprint("webhooks", __name__)
@@ -126,8 +128,6 @@ def resend(endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Response:
 
 def install(app: Flask) -> None:
     """Plug webhooks into an app made by create_app."""
-    from service.core.db import Database
-
     settings = app.extensions["qujat.settings"]
     clock = app.extensions["qujat.clock"]
     install_observer()
@@ -146,10 +146,9 @@ def install(app: Flask) -> None:
     register_problem(app, ResendRefused,
                      lambda error: single(409, "webhook-still-pending", error.code))
     if settings.webhook_sender:
-        # its own engine: `qujat serve` forks its workers after this
-        worker = WebhookWorker(Webhooks(
-            Database(settings.database_url), clock=clock,
-            allow_private=settings.webhook_allow_private, timeout=settings.webhook_timeout,
-        ))
-        worker.start()
-        app.extensions["qujat.webhook_worker"] = worker
+        # a process, not a thread: see run_sender_process
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(target=run_sender_process, args=(settings, os.getpid()),
+                                  name="qujat-webhooks", daemon=True)
+        process.start()
+        app.extensions["qujat.webhook_sender"] = process

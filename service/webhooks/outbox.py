@@ -7,7 +7,7 @@ entry into one `webhook_deliveries` row per active endpoint of the same issuing 
 asked for the event, inside that transaction: the event and its deliveries exist together or
 not at all, and an endpoint never hears of another body's documents.
 
-Sending. `WebhookSender.deliver_pending` (a thread in `qujat serve`, or `qujat webhooks
+Sending. `Webhooks.deliver_pending` (a process of `qujat serve`, or `qujat webhooks
 deliver` once) claims one due delivery at a time in a short transaction that locks it (`FOR
 UPDATE SKIP LOCKED` on PostgreSQL), sets `sending`, counts the attempt and takes a lease.
 Outside any transaction it checks the URL again (service.webhooks.guard) and POSTs the JSON
@@ -32,13 +32,14 @@ import hmac
 import http.client
 import json
 import logging
+import os
 import secrets
 import socket
 import ssl
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -52,6 +53,9 @@ from service.registry import audit
 from service.registry.models import Document
 from service.webhooks import guard
 from service.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from service.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -483,11 +487,11 @@ class Webhooks:
                 "at": now.isoformat(), "status_code": outcome.status_code,
                 "error": outcome.error, "duration_ms": outcome.duration_ms,
             }]
-            row.last_status_code = outcome.status_code
-            row.last_error = outcome.error
             if row.status != DeliveryStatus.SENDING or row.attempts != claimed.attempt:
                 # another sender took it over after our lease ran out: theirs is the state
                 return "delivered" if outcome.delivered else "retry"
+            row.last_status_code = outcome.status_code
+            row.last_error = outcome.error
             row.lease_until = None
             if outcome.delivered:
                 row.status = DeliveryStatus.DELIVERED
@@ -514,3 +518,26 @@ class WebhookWorker(Periodic):
         report = self.webhooks.deliver_pending()
         if report != DeliverReport():
             log.info("webhooks: %s", report)
+
+
+def run_sender_process(settings: Settings, parent_pid: int, interval: float = 2.0) -> None:
+    """The sender of `qujat serve`, in a process of its own (started with `spawn`): a thread
+    of the server's master would be copied mid-query into every worker the master forks,
+    with whatever lock it held at that moment. It stops when its parent is gone."""
+    from service.forms.decisions import system_clock
+
+    install_observer()
+    database = Database(settings.database_url)
+    webhooks = Webhooks(database, clock=system_clock,
+                        allow_private=settings.webhook_allow_private,
+                        timeout=settings.webhook_timeout)
+    try:
+        worker = WebhookWorker(webhooks, interval)
+        while os.getppid() == parent_pid:
+            try:
+                worker.step()
+            except Exception:  # logged; the next pass comes all the same
+                log.exception("webhook sender pass failed")
+            time.sleep(interval)
+    finally:
+        database.dispose()

@@ -14,13 +14,17 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from service.batches.models import BatchItem, BatchItemState
+from service.batches.queue import BatchSettings, BatchWorker
 from service.cli import main
 from service.core.config import Settings
+from service.core.errors import problem_of
 from service.mail.outbox import MailSender, SmtpSettings
 from service.signatures.intake import Signatures
 from service.webhooks.outbox import EVENTS, DeliverReport, Webhooks
-from tests.conftest import NOW
+from tests.conftest import NOW, fixed_clock
 from tests.mail.mailbox import Mailbox, MovingClock
 from tests.signatures.support import SECRETARY, SigningPKI, sign, signing_pki
 from tests.webhooks.receiver import Receiver
@@ -130,3 +134,32 @@ def test_a_refused_email_is_announced_and_the_cli_delivers_it(
     assert payload["type"] == "mail.failed"
     assert payload["data"]["document_id"] == issued["id"]
     assert payload["data"]["error"].startswith("550")
+
+
+def test_a_completed_batch_is_announced_to_its_own_body_only(
+    app: Flask, client: FlaskClient, client_for: Callable[[str], FlaskClient],
+    example: Example, receiver: Receiver,
+) -> None:
+    hooks = Webhooks(app.extensions["qujat.database"], clock=MovingClock(NOW),
+                     allow_private=True, timeout=5)
+    client.post("/api/v1/webhooks", json={"url": receiver.url, "events": ["batch.completed"]})
+    client_for("AKM").post("/api/v1/webhooks", json={"url": receiver.url,
+                                                     "events": ["batch.completed"]})
+    good, bad = example("certificate", "kk"), example("certificate", "kk")
+    good["decision"]["decision_id"] = "krg-hook-batch-1"
+    bad["decision"]["decision_id"] = "krg-hook-batch-2"
+    bad["decision"]["holder"]["iin"] = "850314422011"  # check digit wrong
+    posted = client.post("/api/v1/batches", json=[good, bad]).get_json()
+    assert hooks.deliver_pending() == DeliverReport()  # still running
+    database = app.extensions["qujat.database"]
+    worker = BatchWorker(database, app.extensions["qujat.registry"], BatchSettings(),
+                         fixed_clock, lambda error: problem_of(app, error))
+    with database.read() as session:
+        [item] = session.scalars(select(BatchItem.id).where(
+            BatchItem.state == BatchItemState.QUEUED)).all()
+    worker.issue_item(item)
+    assert hooks.deliver_pending() == DeliverReport(delivered=1)
+    [received] = receiver.received
+    payload = json.loads(received.body)
+    assert payload["type"] == "batch.completed"
+    assert payload["data"] == {"batch": posted["id"], "total": 2, "done": 1, "failed": 1}

@@ -26,7 +26,7 @@ from service.core.config import Settings
 from service.core.db import Database
 from service.webhooks import guard
 from service.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from service.webhooks.outbox import BACKOFF, MAX_ATTEMPTS, DeliverReport, Webhooks
+from service.webhooks.outbox import BACKOFF, MAX_ATTEMPTS, DeliverReport, Outcome, Webhooks
 from tests.conftest import NOW, fixed_clock
 from tests.mail.mailbox import MovingClock
 from tests.webhooks.receiver import Received, Receiver
@@ -447,3 +447,20 @@ def test_the_queue_lives_in_the_events_transaction(
     assert client.post("/api/v1/documents", json=body).status_code == 422
     assert count_rows(app, WebhookDelivery) == 0
     assert str(uuid.UUID(register(client, receiver.url)["id"]))
+
+
+def test_a_sender_that_outlives_its_lease_does_not_undo_the_delivery(
+    client: FlaskClient, example: Example, receiver: Receiver, sender: Webhooks,
+    clock: MovingClock,
+) -> None:
+    endpoint = register(client, receiver.url)
+    issue(client, example, "krg-hook-lease")
+    stalled = sender._claim()  # a sender that claims it, then stalls past its lease
+    assert stalled is not None
+    assert sender.deliver_pending() == DeliverReport()  # within the lease: nobody else
+    clock.advance(seconds=sender.lease.total_seconds() + 1)
+    assert sender.deliver_pending() == DeliverReport(delivered=1)
+    assert sender._record(stalled, Outcome(False, None, "stalled")) == "retry"
+    [row] = deliveries(client, endpoint)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("delivered", 2, None)
+    assert [a["error"] for a in row["attempt_log"]] == [None, "stalled"]
