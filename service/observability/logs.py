@@ -6,7 +6,8 @@ lines, for development. A request's line carries `request_id` (the caller's `X-R
 it is a short token, else a new one; answered in the same header), `method`, `route` (the URL
 rule, never the path: a path may hold an IIN), `status`, `duration_ms` and, when the route names
 one, `document_id`. A background job's line carries `job`, its outcome and duration. Never an IIN,
-a token or a query string: every run of exactly twelve digits left in a message is masked too.
+a token or a query string: every run of exactly twelve digits and every API token (`qj_…`)
+left in a message is masked too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 FORMATS = ("json", "text")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_API_TOKEN = re.compile(r"qj_[A-Za-z0-9_-]{8,}")  # service.registry.tokens.TOKEN_PREFIX
 request_log = logging.getLogger("qujat.request")
 job_log = logging.getLogger("qujat.job")
 
@@ -39,7 +41,7 @@ def log_format(env: dict[str, str] | None = None) -> str:
 
 
 def _masked(text: str) -> str:
-    return _TWELVE_DIGITS.sub("*" * 12, text)
+    return _API_TOKEN.sub("qj_***", _TWELVE_DIGITS.sub("*" * 12, text))
 
 
 class JsonFormatter(logging.Formatter):
