@@ -696,7 +696,10 @@ def build_worker(core: Settings, settings: BatchSettings) -> BatchWorker:
     from service import create_app
     from service.core.errors import problem_of
 
-    app = create_app(core)
+    # a worker issues items, nothing else: the e-mail, reminder and webhook senders run in
+    # `qujat serve` (or their own commands), not once more in every pool process (a Celery
+    # pool process, being a daemon, may not even start the webhook sender's process)
+    app = create_app(core.replace(mail_sender=False, webhook_sender=False))
     return BatchWorker(
         app.extensions["qujat.database"], app.extensions["qujat.registry"], settings,
         app.extensions["qujat.clock"], lambda error: problem_of(app, error),
