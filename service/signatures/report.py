@@ -8,6 +8,7 @@ report is meant to be printed and filed with the protocol.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,13 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _common_name(distinguished_name: str) -> str:
+    """The issuer as a person reads it: its CN (`C=KZ,CN=ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST)`
+    → the name), else the name as it is."""
+    found = re.search(r"(?:^|,)CN=((?:[^,\\]|\\.)+)", distinguished_name)
+    return found.group(1).replace("\\", "") if found else distinguished_name
+
+
 class ReportRenderer:
     """Prints signature reports; one per process (fonts are loaded once)."""
 
@@ -198,7 +206,7 @@ class ReportRenderer:
                 "role": signer_role_label(line.role, language),
                 "subject": line.certificate_subject or "",
                 "serial": line.certificate_serial or "",
-                "issuer": line.certificate_issuer or "",
+                "issuer": _common_name(line.certificate_issuer or ""),
                 "signing_time": when(line.signing_time),
                 "status": line.status,
                 "result": result,
