@@ -4,6 +4,7 @@ log is written with QUJAT_LOG_FORMAT=text; the JSON lines (tests/observability) 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,11 @@ def test_the_access_log_masks_the_iin_of_a_pending_list(tmp_path: Path) -> None:
         )
         assert answer.status_code == 200
         assert answer.json() == {"count": 0, "documents": [], "truncated": False}
+        # gunicorn writes the access line after the answer has left: wait for it
+        deadline = time.monotonic() + 60
+        while "/pending?again=" not in log.read_text("utf-8"):
+            assert time.monotonic() < deadline, log.read_text("utf-8")
+            time.sleep(0.05)
     written = log.read_text("utf-8")
     assert "/api/v1/signers/************/pending?again=************" in written
     assert IIN not in written
